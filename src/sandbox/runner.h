@@ -1,0 +1,112 @@
+/*
+ * runner.h - runs one compiled policy for a batch of episodes in lockstep.
+ *
+ * The referee (src/match) owns the game state; a Runner only turns
+ * observations into controls. Two modes share this interface:
+ *
+ *   RUNNER_SANDBOX  the policy runs in its own worker process (fmsp-worker):
+ *                   empty environment, rlimits, seccomp, unprivileged,
+ *                   talking to us over two pipes. Untrusted code goes here.
+ *   RUNNER_INPROC   the object is dlopen()ed into this process: no isolation
+ *                   at all. Only for trusted code (benchmarks of the price of
+ *                   safety, tests); never for generated policies.
+ *
+ * A batch is up to RUNNER_MAX_BATCH episodes played in lockstep: one
+ * runner_act() call asks the policy for the controls of every active episode,
+ * amortising the process round trip. Faults are per episode: the episode a
+ * fault happened in gets its reason; when the worker dies, the other live
+ * episodes of the batch get FAULT_LOST (they were innocent; the referee
+ * replays them from the start in a fresh worker). After a death the runner
+ * is dead: every later call reports FAULT_LOST for active episodes.
+ *
+ * Ownership: the Runner owns its worker process and pipes; callers own all
+ * arrays passed in. Fault.detail is a human-readable reason.
+ */
+#ifndef FMSP_RUNNER_H
+#define FMSP_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/err.h"
+#include "fmsp_policy.h"
+
+#define RUNNER_MAX_BATCH 64
+
+typedef enum FaultKind {
+    FAULT_NONE = 0,
+    FAULT_LOAD,      /* object not loadable, entry point missing, wrong side */
+    FAULT_CRASH,     /* killed by a signal: SIGSEGV, SIGABRT, SIGFPE, ... */
+    FAULT_TIMEOUT,   /* CPU time per create/step/episode, or a wall-clock hang */
+    FAULT_MEMORY,    /* memory limit reached */
+    FAULT_EXIT,      /* the policy ended its process (exit, _exit, return) */
+    FAULT_SYSCALL,   /* forbidden system call: files, network, processes... */
+    FAULT_NONFINITE, /* NaN or infinite control (set by the referee) */
+    FAULT_OUTPUT,    /* wrote more than the output cap */
+    FAULT_PROTOCOL,  /* corrupted the worker protocol */
+    FAULT_LOST,      /* innocent: the worker died serving another episode */
+    FAULT__COUNT
+} FaultKind;
+
+typedef struct Fault {
+    FaultKind kind;
+    char detail[160];
+} Fault;
+
+/* Short stable name of a fault kind: "crash", "timeout", ... */
+const char *fault_name(FaultKind kind);
+
+typedef struct RunnerLimits {
+    double create_cpu_s;  /* CPU seconds for one fmsp_create (default 1) */
+    double step_cpu_s;    /* CPU seconds for one fmsp_act (default 0.05) */
+    double episode_cpu_s; /* CPU seconds for all calls of one episode (default 10) */
+    size_t mem_bytes;     /* address-space limit of the worker (default 512 MiB) */
+    size_t output_bytes;  /* stdout+stderr bytes allowed per worker (default 64 KiB) */
+} RunnerLimits;
+
+void runner_limits_default(RunnerLimits *limits);
+
+typedef enum RunnerMode { RUNNER_SANDBOX, RUNNER_INPROC } RunnerMode;
+
+typedef struct Runner Runner;
+
+/*
+ * Starts a runner for the compiled policy object at object_path, which must
+ * declare FMSP_SIDE(side). FMSP_ERR_SANDBOX when the worker cannot be set up
+ * (an engine problem); FMSP_ERR_REFUSED when the object is a bad policy
+ * (missing entry point, wrong side): the referee records it as FAULT_LOAD.
+ * err gets the reason either way.
+ */
+FmspErr runner_new(RunnerMode mode, const char *object_path, int side,
+                   const RunnerLimits *limits, Runner **out, char *err, size_t errlen);
+
+/* Kills the worker (if any) and frees everything. Accepts NULL. */
+void runner_free(Runner *r);
+
+/*
+ * Starts a batch of n (1..RUNNER_MAX_BATCH) episodes: calls fmsp_create for
+ * each with params and an RNG seeded with rng_seeds[i]. faults[0..n) are
+ * written (FAULT_NONE on success). Returns an error only for engine faults.
+ */
+FmspErr runner_begin(Runner *r, int n, const FmspParams *params,
+                     const uint64_t *rng_seeds, Fault *faults);
+
+/*
+ * One lockstep step: for each i < n with active[i], calls fmsp_act on
+ * obs[i] and writes out[i] (zeroed first), or sets faults[i]. Entries with
+ * active[i] == 0 are untouched. The n is the one given to runner_begin.
+ */
+FmspErr runner_act(Runner *r, const FmspObs *obs, const uint8_t *active,
+                   FmspControl *out, Fault *faults);
+
+/* Ends the batch: calls fmsp_free for every episode still alive. */
+FmspErr runner_end(Runner *r);
+
+/* 1 when the worker has died (every later episode would be FAULT_LOST). */
+int runner_dead(const Runner *r);
+
+/* Path of the fmsp-worker executable: $FMSP_WORKER, else next to the running
+ * executable (heap string). */
+char *runner_worker_path(void);
+
+#endif

@@ -1,0 +1,2 @@
+/* seccomp_policy.c - placeholder */
+typedef int seccomp_placeholder_t;
