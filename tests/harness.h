@@ -45,8 +45,11 @@ static const char *harness_current;
                                   (long long)(a), (long long)(b))
 
 #define CHECK_STR_HAS(hay, needle)                                                        \
-    CHECK_MSG((hay) && strstr((hay), (needle)), "'%s' not in '%s'", (needle),               \
-              (hay) ? (hay) : "(null)")
+    do {                                                                                  \
+        const char *hay_ = (hay);                                                         \
+        CHECK_MSG(hay_ && strstr(hay_, (needle)), "'%s' not in '%s'", (needle),             \
+                  hay_ ? hay_ : "(null)");                                                \
+    } while (0)
 
 #define RUN(fn)                                                                           \
     do {                                                                                  \

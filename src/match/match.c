@@ -1,0 +1,294 @@
+/*
+ * match.c - the referee loop: lockstep batches, fault accounting, replays.
+ *
+ * Invariant of match_play: every episode index is in exactly one of
+ * `pending` (not yet played or to be replayed), the current batch, or
+ * finished (result written). A batch ends with every episode it held either
+ * finished or pushed back to pending; a round in which no episode finishes
+ * counts towards a bound, so a worker that keeps dying without a fault we can
+ * attribute cannot loop the referee forever.
+ */
+#include "match.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/util.h"
+#include "../game/cartag.h"
+
+void match_config_default(MatchConfig *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cartag_params_default(&cfg->params);
+    cfg->episodes = 20;
+    cfg->seed = 1;
+    cfg->batch = 20;
+    cfg->mode = RUNNER_SANDBOX;
+    runner_limits_default(&cfg->limits);
+}
+
+void stats_mean_ci(const double *v, int n, double *mean, double *ci95)
+{
+    /* Two-sided 97.5% Student t quantiles for df = 1..30; 1.96 beyond. */
+    static const double t975[31] = {0,      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365,
+                                    2.306,  2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+                                    2.120,  2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069,
+                                    2.064,  2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += v[i];
+    *mean = n ? sum / n : 0;
+    if (n < 2) {
+        *ci95 = 0;
+        return;
+    }
+    double ss = 0;
+    for (int i = 0; i < n; i++)
+        ss += (v[i] - *mean) * (v[i] - *mean);
+    double sd = sqrt(ss / (n - 1));
+    double t = n - 1 <= 30 ? t975[n - 1] : 1.96;
+    *ci95 = t * sd / sqrt((double)n);
+}
+
+static void set_fault(Fault *f, FaultKind kind, const char *detail)
+{
+    f->kind = kind;
+    snprintf(f->detail, sizeof f->detail, "%s", detail);
+}
+
+/* Writes the result of an episode that ended (normally or by fault). */
+static void finish_episode(const FmspParams *p, const FmspState *s, const Fault *pf,
+                           const Fault *ef, EpisodeResult *r)
+{
+    r->steps = s->step;
+    r->captured = s->captured;
+    r->pursuer_fault = *pf;
+    r->evader_fault = *ef;
+    int p_bad = pf->kind != FAULT_NONE, e_bad = ef->kind != FAULT_NONE;
+    if (p_bad || e_bad) {
+        r->pursuer_score = p_bad ? 0.0 : 1.0;
+        r->evader_score = e_bad ? 0.0 : 1.0;
+        r->captured = 0;
+        return;
+    }
+    r->evader_score = cartag_evader_score(p, s);
+    r->pursuer_score = 1.0 - r->evader_score;
+}
+
+typedef struct Side {
+    const char *obj;
+    int side;
+    Runner *runner;
+    FmspErr load_err; /* FMSP_ERR_REFUSED: every episode faults with load_msg */
+    char load_msg[160];
+} Side;
+
+static FmspErr side_ensure(Side *sd, const MatchConfig *cfg, char *err, size_t errlen)
+{
+    if (sd->load_err || (sd->runner && !runner_dead(sd->runner)))
+        return FMSP_OK;
+    runner_free(sd->runner);
+    sd->runner = NULL;
+    char msg[512] = "";
+    FmspErr e = runner_new(cfg->mode, sd->obj, sd->side, &cfg->limits, &sd->runner, msg,
+                           sizeof msg);
+    if (e == FMSP_ERR_REFUSED) {
+        sd->load_err = e;
+        snprintf(sd->load_msg, sizeof sd->load_msg, "%s", msg);
+        return FMSP_OK;
+    }
+    if (e)
+        fmsp_errf(err, errlen, "%s", msg);
+    return e;
+}
+
+/* Starts the batch on one side; load failures become FAULT_LOAD. */
+static FmspErr side_begin(Side *sd, int n, const MatchConfig *cfg, const uint64_t *seeds,
+                          Fault *faults)
+{
+    if (sd->load_err) {
+        for (int i = 0; i < n; i++)
+            set_fault(&faults[i], FAULT_LOAD, sd->load_msg);
+        return FMSP_OK;
+    }
+    return runner_begin(sd->runner, n, &cfg->params, seeds, faults);
+}
+
+/* The episodes of one lockstep batch; k indexes the batch, ids[k] the match. */
+typedef struct Batch {
+    int n;
+    int ids[RUNNER_MAX_BATCH];
+    FmspState states[RUNNER_MAX_BATCH];
+    Fault pf[RUNNER_MAX_BATCH], ef[RUNNER_MAX_BATCH];
+    uint8_t active[RUNNER_MAX_BATCH];
+    int finished, requeued;
+} Batch;
+
+/*
+ * Settles batch episode k after a call that may have faulted: a real fault
+ * of either side ends it (FAULT_LOST on the other side is then cleared: that
+ * side played fairly up to here); FAULT_LOST alone sends it back to pending
+ * for a replay.
+ */
+static void batch_settle(Batch *bt, int k, const FmspParams *p, EpisodeResult *results,
+                         int *pending, int *n_pending)
+{
+    Fault *pf = &bt->pf[k], *ef = &bt->ef[k];
+    int lost = pf->kind == FAULT_LOST || ef->kind == FAULT_LOST;
+    int real = (pf->kind != FAULT_NONE && pf->kind != FAULT_LOST) ||
+               (ef->kind != FAULT_NONE && ef->kind != FAULT_LOST);
+    if (real) {
+        if (pf->kind == FAULT_LOST)
+            pf->kind = FAULT_NONE;
+        if (ef->kind == FAULT_LOST)
+            ef->kind = FAULT_NONE;
+        finish_episode(p, &bt->states[k], pf, ef, &results[bt->ids[k]]);
+        bt->active[k] = 0;
+        bt->finished++;
+    } else if (lost) {
+        pending[(*n_pending)++] = bt->ids[k];
+        bt->active[k] = 0;
+        bt->requeued++;
+    }
+}
+
+FmspErr match_play(const MatchConfig *cfg, const char *pursuer_obj, const char *evader_obj,
+                   MatchStepFn on_step, void *ctx, MatchResult *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (cfg->episodes < 1 || cfg->episodes > 1000000 || cfg->first_episode < 0) {
+        fmsp_errf(err, errlen, "episodes must be between 1 and 1000000 (got %d)", cfg->episodes);
+        return FMSP_ERR_ARG;
+    }
+    FmspErr e = cartag_params_validate(&cfg->params, err, errlen);
+    if (e)
+        return e;
+    int batch = cfg->batch < 1 ? 1 : (cfg->batch > RUNNER_MAX_BATCH ? RUNNER_MAX_BATCH : cfg->batch);
+    int n = cfg->episodes;
+    out->n = n;
+    out->episodes = xcalloc((size_t)n, sizeof *out->episodes);
+    int *pending = xmalloc(sizeof(int) * (size_t)n);
+    int n_pending = n;
+    for (int i = 0; i < n; i++) {
+        pending[i] = n - 1 - i; /* popped from the end: episode 0 first */
+        out->episodes[i].seed = cartag_episode_seed(cfg->seed, cfg->first_episode + i);
+    }
+    Side sides[2] = {{pursuer_obj, FMSP_PURSUER, NULL, FMSP_OK, ""},
+                     {evader_obj, FMSP_EVADER, NULL, FMSP_OK, ""}};
+    Batch *bt = xmalloc(sizeof *bt);
+    uint64_t pseeds[RUNNER_MAX_BATCH], eseeds[RUNNER_MAX_BATCH];
+    FmspObs obs[RUNNER_MAX_BATCH];
+    FmspControl pc[RUNNER_MAX_BATCH], ec[RUNNER_MAX_BATCH];
+    int fruitless_rounds = 0;
+    e = FMSP_OK;
+
+    while (n_pending > 0 && e == FMSP_OK) {
+        if ((e = side_ensure(&sides[0], cfg, err, errlen)) ||
+            (e = side_ensure(&sides[1], cfg, err, errlen)))
+            break;
+        memset(bt, 0, sizeof *bt);
+        bt->n = n_pending < batch ? n_pending : batch;
+        for (int k = 0; k < bt->n; k++) {
+            bt->ids[k] = pending[--n_pending];
+            uint64_t es = out->episodes[bt->ids[k]].seed;
+            pseeds[k] = cartag_policy_seed(es, FMSP_PURSUER);
+            eseeds[k] = cartag_policy_seed(es, FMSP_EVADER);
+            cartag_reset(&cfg->params, es, &bt->states[k]);
+            bt->active[k] = 1;
+        }
+        if ((e = side_begin(&sides[0], bt->n, cfg, pseeds, bt->pf)) ||
+            (e = side_begin(&sides[1], bt->n, cfg, eseeds, bt->ef))) {
+            fmsp_errf(err, errlen, "sandbox failure starting episodes: %s", fmsp_strerror(e));
+            break;
+        }
+        int live = 0;
+        for (int k = 0; k < bt->n; k++) {
+            batch_settle(bt, k, &cfg->params, out->episodes, pending, &n_pending);
+            live += bt->active[k];
+        }
+        while (live > 0) {
+            for (int k = 0; k < bt->n; k++) {
+                obs[k].state = bt->states[k];
+                obs[k].params = cfg->params;
+            }
+            if (!sides[0].load_err &&
+                (e = runner_act(sides[0].runner, obs, bt->active, pc, bt->pf)) != FMSP_OK)
+                break;
+            if (!sides[1].load_err &&
+                (e = runner_act(sides[1].runner, obs, bt->active, ec, bt->ef)) != FMSP_OK)
+                break;
+            live = 0;
+            for (int k = 0; k < bt->n; k++) {
+                if (!bt->active[k])
+                    continue;
+                if (bt->pf[k].kind == FAULT_NONE && !cartag_control_finite(&pc[k]))
+                    set_fault(&bt->pf[k], FAULT_NONFINITE, "returned a non-finite control");
+                if (bt->ef[k].kind == FAULT_NONE && !cartag_control_finite(&ec[k]))
+                    set_fault(&bt->ef[k], FAULT_NONFINITE, "returned a non-finite control");
+                batch_settle(bt, k, &cfg->params, out->episodes, pending, &n_pending);
+                if (!bt->active[k])
+                    continue;
+                FmspState *st = &bt->states[k];
+                fmsp_step(&cfg->params, st, pc[k].u, ec[k].vx, ec[k].vy);
+                if (on_step)
+                    on_step(ctx, bt->ids[k], st, &pc[k], &ec[k]);
+                if (fmsp_done(&cfg->params, st)) {
+                    finish_episode(&cfg->params, st, &bt->pf[k], &bt->ef[k],
+                                   &out->episodes[bt->ids[k]]);
+                    bt->active[k] = 0;
+                    bt->finished++;
+                } else {
+                    live++;
+                }
+            }
+        }
+        if (e) {
+            fmsp_errf(err, errlen, "sandbox failure during a match: %s", fmsp_strerror(e));
+            break;
+        }
+        for (int s = 0; s < 2; s++)
+            if (sides[s].runner && !runner_dead(sides[s].runner))
+                runner_end(sides[s].runner);
+        out->replays += bt->requeued;
+        if (bt->finished == 0 && ++fruitless_rounds >= 3) {
+            /* The worker keeps dying with nothing to blame: give up cleanly. */
+            while (n_pending > 0) {
+                EpisodeResult *r = &out->episodes[pending[--n_pending]];
+                set_fault(&r->pursuer_fault, FAULT_PROTOCOL, "worker died repeatedly");
+                set_fault(&r->evader_fault, FAULT_PROTOCOL, "worker died repeatedly");
+            }
+        }
+    }
+    free(bt);
+    runner_free(sides[0].runner);
+    runner_free(sides[1].runner);
+    free(pending);
+    if (e) {
+        match_result_release(out);
+        return e;
+    }
+    double *v = xmalloc(sizeof(double) * (size_t)n);
+    double esum = 0;
+    for (int i = 0; i < n; i++) {
+        EpisodeResult *r = &out->episodes[i];
+        v[i] = r->pursuer_score;
+        esum += r->evader_score;
+        out->captures += r->captured;
+        out->pursuer_faults += r->pursuer_fault.kind != FAULT_NONE;
+        out->evader_faults += r->evader_fault.kind != FAULT_NONE;
+    }
+    stats_mean_ci(v, n, &out->pursuer_mean, &out->pursuer_ci95);
+    out->evader_mean = esum / n;
+    free(v);
+    return FMSP_OK;
+}
+
+void match_result_release(MatchResult *res)
+{
+    if (!res)
+        return;
+    free(res->episodes);
+    memset(res, 0, sizeof *res);
+}
