@@ -21,7 +21,7 @@ endif
 CFLAGS = $(CFLAGS_BASE) $(OPT)
 
 LIB_SRC = $(filter-out src/cli/% src/sandbox/worker_main.c,$(wildcard src/*/*.c))
-LIB_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+LIB_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/docs.o
 CLI_SRC = $(wildcard src/cli/*.c)
 CLI_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 TEST_SRC = $(wildcard tests/test_*.c)
@@ -38,6 +38,15 @@ all: $(BUILD)/fmsp $(BUILD)/fmsp-worker $(TEST_BIN) $(SUPPORT_BIN) $(BENCH_BIN)
 $(BUILD)/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# The policy-writing guide is built into the binary: it is part of every prompt.
+$(BUILD)/gen/docs.c: scripts/embed-text.sh $(wildcard docs/writing-policies.md)
+	@mkdir -p $(dir $@)
+	sh scripts/embed-text.sh fmsp_doc_writing_policies docs/writing-policies.md > $@
+
+$(BUILD)/obj/gen/docs.o: $(BUILD)/gen/docs.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-variable-declarations -c $< -o $@
 
 $(BUILD)/libfmsp.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)

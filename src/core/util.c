@@ -1,6 +1,7 @@
 /* util.c - allocation wrappers, capped file I/O, SHA-256, clock, paths. */
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -298,4 +299,32 @@ char *util_exe_dir(void)
     if (slash)
         *slash = 0;
     return xstrdup(buf);
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+FmspErr util_list_c_files(const char *dir, char ***files, int *n, char *err, size_t errlen)
+{
+    *files = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        fmsp_errf(err, errlen, "cannot open folder '%s': %s", dir, strerror(errno));
+        return errno == ENOENT ? FMSP_ERR_NOTFOUND : FMSP_ERR_IO;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len > 2 && strcmp(de->d_name + len - 2, ".c") == 0 && de->d_name[0] != '.') {
+            *files = xrealloc(*files, sizeof **files * (size_t)(*n + 1));
+            (*files)[(*n)++] = xasprintf("%s/%s", dir, de->d_name);
+        }
+    }
+    closedir(d);
+    if (*n)
+        qsort(*files, (size_t)*n, sizeof **files, cmp_path);
+    return FMSP_OK;
 }

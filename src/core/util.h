@@ -35,6 +35,10 @@ FmspErr util_write_file(const char *path, const void *data, size_t len,
 /* mkdir -p. */
 FmspErr util_mkdirs(const char *path, char *err, size_t errlen);
 
+/* The *.c files of a folder (not hidden), sorted by name: heap array of heap
+ * paths "dir/name.c" in *files (caller frees each and the array). */
+FmspErr util_list_c_files(const char *dir, char ***files, int *n, char *err, size_t errlen);
+
 /* SHA-256 of data as 64 lowercase hex characters plus NUL in hex[65]. */
 void util_sha256_hex(const void *data, size_t len, char hex[65]);
 

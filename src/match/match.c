@@ -11,6 +11,7 @@
 #include "match.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,4 +292,63 @@ void match_result_release(MatchResult *res)
         return;
     free(res->episodes);
     memset(res, 0, sizeof *res);
+}
+
+typedef struct ManyPool {
+    const MatchConfig *cfg;
+    MatchJob *jobs;
+    int n, next, done;
+    pthread_mutex_t lock;
+    MatchJobDoneFn done_fn;
+    void *ctx;
+    FmspErr err;
+    char msg[512];
+} ManyPool;
+
+static void *many_worker(void *arg)
+{
+    ManyPool *pool = arg;
+    for (;;) {
+        pthread_mutex_lock(&pool->lock);
+        int job = pool->err ? pool->n : pool->next++;
+        pthread_mutex_unlock(&pool->lock);
+        if (job >= pool->n)
+            return NULL;
+        MatchJob *j = &pool->jobs[job];
+        char msg[512] = "";
+        j->err = match_play(pool->cfg, j->pursuer_obj, j->evader_obj, NULL, NULL, &j->result,
+                            msg, sizeof msg);
+        pthread_mutex_lock(&pool->lock);
+        if (j->err && !pool->err) {
+            pool->err = j->err;
+            snprintf(pool->msg, sizeof pool->msg, "%s", msg);
+        }
+        pool->done++;
+        if (pool->done_fn && !j->err)
+            pool->done_fn(pool->ctx, job, pool->done, pool->n);
+        pthread_mutex_unlock(&pool->lock);
+    }
+}
+
+FmspErr match_play_many(const MatchConfig *cfg, MatchJob *jobs, int n, int threads,
+                        MatchJobDoneFn done_fn, void *ctx, char *err, size_t errlen)
+{
+    ManyPool pool = {.cfg = cfg, .jobs = jobs, .n = n, .done_fn = done_fn, .ctx = ctx};
+    pthread_mutex_init(&pool.lock, NULL);
+    if (threads > n)
+        threads = n;
+    if (threads > 64)
+        threads = 64;
+    pthread_t th[64];
+    int started = 0;
+    for (int i = 1; i < threads; i++)
+        if (pthread_create(&th[started], NULL, many_worker, &pool) == 0)
+            started++;
+    many_worker(&pool);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&pool.lock);
+    if (pool.err)
+        fmsp_errf(err, errlen, "%s", pool.msg);
+    return pool.err;
 }

@@ -74,4 +74,24 @@ void match_result_release(MatchResult *res);
 /* Mean and 95% CI half-width (Student t) of n values. */
 void stats_mean_ci(const double *v, int n, double *mean, double *ci95);
 
+
+/* One match of a batch played by match_play_many. */
+typedef struct MatchJob {
+    const char *pursuer_obj;
+    const char *evader_obj;
+    MatchResult result; /* filled */
+    FmspErr err;        /* engine error of this match, FMSP_OK normally */
+} MatchJob;
+
+/* Called after each job finishes (serialised, from any thread). */
+typedef void (*MatchJobDoneFn)(void *ctx, int job, int done, int total);
+
+/*
+ * Plays n matches on up to `threads` threads (each match runs its own
+ * workers). Returns the first engine error (message in err); results of the
+ * jobs that succeeded are kept either way.
+ */
+FmspErr match_play_many(const MatchConfig *cfg, MatchJob *jobs, int n, int threads,
+                        MatchJobDoneFn done_fn, void *ctx, char *err, size_t errlen);
+
 #endif

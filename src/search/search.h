@@ -1,0 +1,123 @@
+/*
+ * search.h - the FMSP search loop: open-loop, vFMSP, NSSP and QDSP on Car Tag.
+ *
+ * One iteration = one candidate policy for one side (sides alternate:
+ * even iterations pursuers, odd evaders):
+ *   plan      choose parents from the archive and build the prompt; the plan
+ *             is stored before the model is asked, so a resumed run asks the
+ *             same question (iteration i is planned once iteration i-K is
+ *             final, K = iterations in flight, whether or not the run was
+ *             interrupted: that is what makes resumed runs identical)
+ *   generate  the model's answer: code or search/replace edits; every call
+ *             is recorded, and a recorded call is never made again
+ *   check     extract, compile, a short smoke match; failures go back to the
+ *             model for repair (bounded)
+ *   decide    novelty (embedding distance to the nearest archive entry) and,
+ *             where the algorithm needs it, quality (mean score against the
+ *             other side's baselines plus a sample of its archive); then the
+ *             algorithm's rule; committed in one transaction with the
+ *             iteration. Decisions are made in iteration order.
+ * Generation of later iterations overlaps with checking and deciding
+ * earlier ones (the model client runs requests on its own threads).
+ */
+#ifndef FMSP_SEARCH_H
+#define FMSP_SEARCH_H
+
+#include "../fm/fm.h"
+#include "../match/match.h"
+#include "../sandbox/compile.h"
+#include "../store/store.h"
+
+typedef enum SearchAlgo { ALGO_OPENLOOP, ALGO_VFMSP, ALGO_NSSP, ALGO_QDSP } SearchAlgo;
+
+FmspErr search_algo_parse(const char *name, SearchAlgo *out);
+const char *search_algo_name(SearchAlgo algo);
+
+typedef struct SearchConfig {
+    SearchAlgo algo;
+    int iterations;           /* budget: iterations in all (both sides); default 40 */
+    long max_tokens;          /* 0: no limit */
+    double max_cost;          /* USD; 0: no limit */
+    double max_seconds;       /* wall time of this invocation; 0: no limit */
+    uint64_t seed;            /* default 1 */
+    MatchConfig eval;         /* game parameters, episodes per match (default 10), limits */
+    int opponents;            /* archive opponents sampled per side (default 3) */
+    double novelty;           /* novelty threshold on embedding distance (default 0.08) */
+    int judge;                /* NSSP/QDSP: also ask the model whether it is novel */
+    int max_repairs;          /* repair requests per iteration (default 2) */
+    int neighbours;           /* nearest neighbours shown in prompts (default 2) */
+    int rescore_every;        /* re-score archives every N iterations (default 10) */
+    int in_flight;            /* iterations generated at once (default 4) */
+    char seeds[16];           /* initial archive: "simple" (one per side) or "all" */
+    char baselines_dir[1024]; /* human-designed baselines (opponents and seeds) */
+    FmConfig fm;
+} SearchConfig;
+
+void search_config_default(SearchConfig *cfg);
+
+/* Serialises the parts of the config that define the run (stored in meta). */
+char *search_config_to_json(const SearchConfig *cfg);
+FmspErr search_config_from_json(const char *json, SearchConfig *cfg, char *err, size_t errlen);
+
+typedef struct SearchSideStats {
+    int archive;              /* archive size */
+    double best, mean;        /* quality; NAN when none */
+} SearchSideStats;
+
+typedef struct SearchProgress {
+    int iteration;            /* last completed iteration */
+    int iterations;           /* budget */
+    SearchSideStats side[2];  /* [0] pursuers, [1] evaders */
+    long calls, failed_calls, tokens;
+    double cost;
+    int failures;             /* candidates that failed (no code, compile, fault...) */
+    int accepted;             /* candidates that entered an archive */
+    double seconds;
+} SearchProgress;
+
+typedef void (*SearchProgressFn)(void *ctx, const SearchProgress *p);
+
+typedef struct Search Search;
+
+/*
+ * Creates a new run database at db_path for cfg (refuses an existing file),
+ * compiles and stores the baselines, seeds the archives. err says why not.
+ */
+FmspErr search_create(const SearchConfig *cfg, const CompileConfig *cc, const char *db_path,
+                      Search **out, char *err, size_t errlen);
+
+/* Reopens an interrupted run; budgets in `override` (iterations, max_*)
+ * replace the stored ones when > 0. */
+FmspErr search_resume(const char *db_path, const CompileConfig *cc, const SearchConfig *override,
+                      Search **out, char *err, size_t errlen);
+
+/* Runs until a budget is used up or search_stop() is called (async-signal
+ * safe). Returns FMSP_OK, or an engine error (database, sandbox). */
+FmspErr search_run(Search *s, SearchProgressFn progress, void *ctx, char *err, size_t errlen);
+
+/* Asks search_run to stop after the iteration it is deciding. */
+void search_stop(void);
+
+/* Prompts of the first iteration of each side, without calling any model. */
+FmspErr search_dry_run(Search *s, char **pursuer_prompt, char **evader_prompt, char *err,
+                       size_t errlen);
+
+const SearchConfig *search_config(const Search *s);
+Store *search_store(Search *s);
+
+/* Best archive policy of a side that is not a baseline, and its mean score
+ * against the other side's baselines; and the best baseline's. */
+typedef struct SearchReport {
+    int64_t best_id[2];
+    char best_name[2][64];
+    double best_vs_baselines[2];
+    char best_baseline[2][64];
+    double best_baseline_vs_baselines[2];
+    int archive[2];
+    int distinct[2];          /* valid candidates that are pairwise novel */
+} SearchReport;
+FmspErr search_report(Search *s, SearchReport *rep, char *err, size_t errlen);
+
+void search_free(Search *s);
+
+#endif
