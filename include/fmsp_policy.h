@@ -160,7 +160,8 @@ static inline double fmsp_wrap_angle(double a)
 /* Distance between car and evader. */
 static inline double fmsp_distance(const FmspState *s)
 {
-    return hypot(s->xe - s->xp, s->ye - s->yp);
+    double dx = s->xe - s->xp, dy = s->ye - s->yp;
+    return sqrt(dx * dx + dy * dy);
 }
 
 static inline double fmsp_clamp(double v, double lo, double hi)
@@ -185,16 +186,22 @@ static inline int fmsp_step(const FmspParams *p, FmspState *s, double u,
                             double vx, double vy)
 {
     u = fmsp_clamp(u, -1.0, 1.0);
-    double speed = hypot(vx, vy);
-    if (speed > p->ve && speed > 0) {
-        vx *= p->ve / speed;
-        vy *= p->ve / speed;
+    double speed2 = vx * vx + vy * vy;
+    if (speed2 > p->ve * p->ve) {
+        double k = p->ve / sqrt(speed2);
+        vx *= k;
+        vy *= k;
     }
-    /* Car: chord of the arc. Length vp*dt*sinc(w*dt/2), direction
-     * theta + w*dt/2; exact for any w, stable as w -> 0. */
+    /* Car: the chord of the arc, of length vp*dt*sinc(w*dt/2) in direction
+     * theta + w*dt/2: exact for any turn rate w, stable as w -> 0. For small
+     * arguments sinc uses its Taylor series, exact to double precision
+     * (the first omitted term is below 3e-18 for |half| < 0.1). */
     double w = (p->vp / p->R) * u;
     double half = 0.5 * w * p->dt;
-    double sinc = fabs(half) < 1e-6 ? 1.0 - half * half / 6.0 : sin(half) / half;
+    double h2 = half * half;
+    double sinc = fabs(half) < 0.1
+                      ? 1.0 - h2 / 6.0 * (1.0 - h2 / 20.0 * (1.0 - h2 / 42.0 * (1.0 - h2 / 72.0)))
+                      : sin(half) / half;
     double chord = p->vp * p->dt * sinc;
     double dir = s->theta + half;
     s->xp += chord * cos(dir);
@@ -214,7 +221,8 @@ static inline int fmsp_step(const FmspParams *p, FmspState *s, double u,
     s->last_vy = vy;
     s->step += 1;
     s->t = s->step * p->dt;
-    if (fmsp_distance(s) <= p->l)
+    double dx = s->xe - s->xp, dy = s->ye - s->yp;
+    if (dx * dx + dy * dy <= p->l * p->l)
         s->captured = 1;
     return s->captured;
 }
