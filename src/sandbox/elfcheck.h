@@ -1,0 +1,24 @@
+/*
+ * elfcheck.h - inspects a compiled policy object before it is cached.
+ *
+ * The object came from the compiler, but from untrusted source: it is parsed
+ * with every offset bounds-checked. It must run no code when loaded (no
+ * .init_array/.fini_array/.preinit_array/.ctors/.dtors entries, no DT_INIT
+ * or DT_FINI), must define the four policy symbols, and should not import
+ * functions the sandbox forbids anyway (refused early with a clear message
+ * for the author instead of a SIGSYS at run time).
+ */
+#ifndef FMSP_ELFCHECK_H
+#define FMSP_ELFCHECK_H
+
+#include <stddef.h>
+
+#include "../core/err.h"
+
+/* FMSP_OK, or FMSP_ERR_REFUSED with why ("policy does not define fmsp_act"). */
+FmspErr elfcheck_policy(const void *image, size_t len, char *why, size_t whylen);
+
+/* Reads the file (capped at 64 MiB) and checks it. */
+FmspErr elfcheck_policy_file(const char *path, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * scan.h - checks untrusted policy source before any compiler sees it.
+ *
+ * The compiler would happily read any file named in an #include (and print
+ * parts of it in its diagnostics), read files for `#pragma GCC dependency`,
+ * embed files through inline assembly (`.incbin`), and emit constructors
+ * that run at load time. The scanner refuses all of these from the text,
+ * after removing comments and line splices, with a message that names the
+ * line and the construct, so the author (often a model) can fix it. It also
+ * reads the FMSP_SIDE declaration.
+ */
+#ifndef FMSP_SCAN_H
+#define FMSP_SCAN_H
+
+#include <stddef.h>
+
+#include "../core/err.h"
+
+/* Standard headers a policy may include (NULL-terminated), besides
+ * "fmsp_policy.h". */
+extern const char *const scan_allowed_headers[];
+
+/*
+ * Scans len bytes of source. FMSP_OK with *side set to FMSP_PURSUER or
+ * FMSP_EVADER, or FMSP_ERR_REFUSED with the reason in why ("line 3:
+ * #include \"/etc/passwd\" is not allowed; ...").
+ */
+FmspErr scan_policy_source(const char *src, size_t len, int *side, char *why, size_t whylen);
+
+#endif
