@@ -1,13 +1,47 @@
 /* main.c - the fmsp command line: dispatches to the subcommands. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+
+#include "cli.h"
+
+#define FMSP_VERSION "0.1.0"
+
+static const char main_help[] =
+    "fmsp " FMSP_VERSION " - Foundation-Model Self-Play\n"
+    "\n"
+    "usage: fmsp <command> [options]\n"
+    "\n"
+    "Commands:\n"
+
+    "  eval      play every given pursuer against every given evader (Car Tag)\n"
+    "  play      play one episode and write its trace as JSON lines\n"
+    "  help      this help; 'fmsp <command> --help' for a command's options\n"
+    "  version   print the version\n";
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        printf("usage: fmsp <command> [options]\n");
-        return argc < 2 ? 2 : 0;
+    /* Keep other processes of this user (policy workers among them) from
+     * reading our memory or environment through /proc or ptrace. */
+    prctl(PR_SET_DUMPABLE, 0);
+    if (argc < 2) {
+        fprintf(stderr, "%s", main_help);
+        return 2;
     }
-    fprintf(stderr, "fmsp: unknown command '%s'\n", argv[1]);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        printf("%s", main_help);
+        return 0;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("fmsp %s (policy API %d)\n", FMSP_VERSION, FMSP_POLICY_API_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "eval") == 0)
+        return cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "play") == 0)
+        return cmd_play(argc - 1, argv + 1);
+
+    fprintf(stderr, "fmsp: unknown command '%s'; try 'fmsp help'\n", cmd);
     return 2;
 }

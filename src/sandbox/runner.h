@@ -105,6 +105,9 @@ FmspErr runner_end(Runner *r);
 /* 1 when the worker has died (every later episode would be FAULT_LOST). */
 int runner_dead(const Runner *r);
 
+/* The first output_bytes the policy wrote to stdout/stderr (for debugging). */
+const char *runner_output(const Runner *r);
+
 /* Path of the fmsp-worker executable: $FMSP_WORKER, else next to the running
  * executable (heap string). */
 char *runner_worker_path(void);

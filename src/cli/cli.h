@@ -1,0 +1,74 @@
+/*
+ * cli.h - shared pieces of the fmsp command line: the subcommands and the
+ * game options every game command accepts (scenario, parameters, episodes,
+ * seed, limits), parsed into a MatchConfig.
+ */
+#ifndef FMSP_CLI_H
+#define FMSP_CLI_H
+
+#include <getopt.h>
+
+#include "match/match.h"
+#include "sandbox/compile.h"
+
+int cmd_eval(int argc, char **argv);
+int cmd_play(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+/* Option codes of the game options (long options only). */
+enum {
+    OPT_SCENARIO = 1000,
+    OPT_PARAM,
+    OPT_EPISODES,
+    OPT_SEED,
+    OPT_BATCH,
+    OPT_STEP_MS,
+    OPT_MEM_MB,
+    OPT_NO_SANDBOX,
+    OPT_CC,
+    OPT_GAME_LAST
+};
+
+/* The getopt_long entries of the game options, to splice into a table. */
+#define CLI_GAME_OPTIONS                                                  \
+    {"scenario", required_argument, 0, OPT_SCENARIO},                     \
+        {"param", required_argument, 0, OPT_PARAM},                       \
+        {"episodes", required_argument, 0, OPT_EPISODES},                 \
+        {"seed", required_argument, 0, OPT_SEED},                         \
+        {"batch", required_argument, 0, OPT_BATCH},                       \
+        {"step-ms", required_argument, 0, OPT_STEP_MS},                   \
+        {"mem-mb", required_argument, 0, OPT_MEM_MB},                     \
+        {"no-sandbox", no_argument, 0, OPT_NO_SANDBOX},                   \
+        {"cc", required_argument, 0, OPT_CC}
+
+/* Help text of the game options. */
+extern const char cli_game_options_help[];
+
+typedef struct CliGame {
+    MatchConfig match;
+    CompileConfig compile;
+    char scenario[64];
+    char *overrides[64];
+    int n_overrides;
+} CliGame;
+
+void cli_game_init(CliGame *g);
+
+/* Handles one game option; returns 0, or 2 after printing an error. */
+int cli_game_option(CliGame *g, const char *cmd, int opt, const char *arg);
+
+/* Applies the scenario and the overrides in order; 0 or 2 after an error. */
+int cli_game_finish(CliGame *g, const char *cmd);
+
+/* Strict number parsing for option values; 0 or 2 after an error. */
+int cli_parse_int(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out);
+int cli_parse_double(const char *cmd, const char *opt, const char *arg, double lo, double hi,
+                     double *out);
+int cli_parse_u64(const char *cmd, const char *opt, const char *arg, unsigned long long *out);
+
+/* Prints "fmsp CMD: try 'fmsp CMD --help'" for an unknown option. */
+int cli_usage_error(const char *cmd);
+
+#endif

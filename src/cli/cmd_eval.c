@@ -1,0 +1,284 @@
+/*
+ * cmd_eval.c - `fmsp eval`: compiles the given policies, plays every pursuer
+ * against every evader, prints the cross-play table and optionally JSON.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "core/util.h"
+#include "match/tournament.h"
+
+static const char eval_help[] =
+    "usage: fmsp eval [options] POLICY...\n"
+    "\n"
+    "Plays every pursuer against every evader among the given policy files or\n"
+    "folders (every *.c inside). Each policy declares its side with FMSP_SIDE.\n"
+    "Prints a cross-play table of the mean pursuer score (with its 95%\n"
+    "confidence interval), the capture rate and the faults of each pairing.\n"
+    "\n"
+    "Options:\n"
+    "  --json FILE         also write the full results as JSON ('-': stdout)\n"
+    "  --jobs N            matches played at once (default: number of CPUs)\n"
+    "  --quiet             no progress on stderr\n"
+    "  -h, --help          this help\n"
+    "\n";
+
+typedef struct EvalProgress {
+    int show;
+} EvalProgress;
+
+static void on_progress(void *ctx, int done, int total, const TourEntry *p, const TourEntry *e,
+                        const MatchResult *r)
+{
+    EvalProgress *pr = ctx;
+    if (!pr->show)
+        return;
+    fprintf(stderr, "\r[%d/%d] %s vs %s: %.2f   ", done, total, p->name, e->name,
+            r->pursuer_mean);
+    if (done == total)
+        fprintf(stderr, "\r%*s\r", 70, "");
+    fflush(stderr);
+}
+
+static int name_width(const TourEntry *v, int n, int min)
+{
+    int w = min;
+    for (int i = 0; i < n; i++)
+        if ((int)strlen(v[i].name) > w)
+            w = (int)strlen(v[i].name);
+    return w;
+}
+
+/* One-line summary of the faults of a match side, e.g. "3 crash (SIGSEGV ...)". */
+static void print_faults(const Tournament *t, const MatchResult *r, const char *who,
+                         const char *vs, int pursuer_side)
+{
+    int counts[FAULT__COUNT] = {0};
+    const char *first[FAULT__COUNT] = {0};
+    for (int k = 0; k < r->n; k++) {
+        const Fault *f = pursuer_side ? &r->episodes[k].pursuer_fault : &r->episodes[k].evader_fault;
+        if (f->kind == FAULT_NONE)
+            continue;
+        counts[f->kind]++;
+        if (!first[f->kind])
+            first[f->kind] = f->detail;
+    }
+    for (int kind = 1; kind < FAULT__COUNT; kind++)
+        if (counts[kind])
+            printf("  %s (%s) vs %s: %d/%d episodes lost: %s: %s\n", who,
+                   pursuer_side ? "pursuer" : "evader", vs, counts[kind], r->n,
+                   fault_name((FaultKind)kind), first[kind]);
+    (void)t;
+}
+
+static void print_table(const Tournament *t, const char *scenario)
+{
+    const MatchConfig *c = &t->cfg;
+    printf("Car Tag cross-play: %d pursuers x %d evaders, scenario %s, %d episodes per match, "
+           "seed %llu\n",
+           t->n_pursuers, t->n_evaders, scenario, c->episodes, (unsigned long long)c->seed);
+    printf("cells: mean pursuer score +-95%% CI (1 = instant capture, 0 = evader survives), "
+           "capture rate\n\n");
+    int w0 = name_width(t->pursuers, t->n_pursuers, 16);
+    int wc = name_width(t->evaders, t->n_evaders, 15) + 2;
+    printf("%-*s", w0, "pursuer \\ evader");
+    for (int j = 0; j < t->n_evaders; j++)
+        printf("%*s", wc, t->evaders[j].name);
+    printf("%*s\n", 8, "mean");
+    for (int i = 0; i < t->n_pursuers; i++) {
+        printf("%-*s", w0, t->pursuers[i].name);
+        for (int j = 0; j < t->n_evaders; j++) {
+            const MatchResult *r = &t->results[i * t->n_evaders + j];
+            char cell[64];
+            snprintf(cell, sizeof cell, "%.2f+-%.2f %3.0f%%", r->pursuer_mean, r->pursuer_ci95,
+                     100.0 * r->captures / r->n);
+            printf("%*s", wc, cell);
+        }
+        printf("%8.3f\n", tournament_pursuer_mean(t, i));
+    }
+    printf("%-*s", w0, "evader mean");
+    for (int j = 0; j < t->n_evaders; j++) {
+        char cell[32];
+        snprintf(cell, sizeof cell, "%.3f", tournament_evader_mean(t, j));
+        printf("%*s", wc, cell);
+    }
+    printf("\n");
+
+    int best_p = 0, best_e = 0;
+    for (int i = 1; i < t->n_pursuers; i++)
+        if (tournament_pursuer_mean(t, i) > tournament_pursuer_mean(t, best_p))
+            best_p = i;
+    for (int j = 1; j < t->n_evaders; j++)
+        if (tournament_evader_mean(t, j) > tournament_evader_mean(t, best_e))
+            best_e = j;
+    printf("\nbest pursuer: %s (%.3f)   best evader: %s (%.3f)\n", t->pursuers[best_p].name,
+           tournament_pursuer_mean(t, best_p), t->evaders[best_e].name,
+           tournament_evader_mean(t, best_e));
+
+    int any = 0;
+    for (int i = 0; i < t->n_pursuers; i++)
+        for (int j = 0; j < t->n_evaders; j++) {
+            const MatchResult *r = &t->results[i * t->n_evaders + j];
+            if (r->pursuer_faults || r->evader_faults) {
+                if (!any++)
+                    printf("\nfaults (the faulting side scores 0 in that episode):\n");
+                print_faults(t, r, t->pursuers[i].name, t->evaders[j].name, 1);
+                print_faults(t, r, t->evaders[j].name, t->pursuers[i].name, 0);
+            }
+        }
+    printf("\n%d matches, %d episodes in %.2f s\n", t->n_pursuers * t->n_evaders,
+           t->n_pursuers * t->n_evaders * c->episodes, t->seconds);
+}
+
+static json_t *fault_json(const Fault *f)
+{
+    if (f->kind == FAULT_NONE)
+        return json_null();
+    return json_pack("{s:s, s:s}", "kind", fault_name(f->kind), "detail", f->detail);
+}
+
+static json_t *entries_json(const TourEntry *v, int n, const Tournament *t, int pursuers)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:s, s:f}", "name", v[i].name, "path", v[i].path, "hash",
+                         v[i].compiled.hash, "mean_score",
+                         pursuers ? tournament_pursuer_mean(t, i) : tournament_evader_mean(t, i)));
+    return a;
+}
+
+static int write_json(const Tournament *t, const char *scenario, const char *path)
+{
+    const FmspParams *p = &t->cfg.params;
+    json_t *root = json_pack(
+        "{s:s, s:s, s:{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:i}, s:i, s:I, s:f}", "game",
+        "cartag", "scenario", scenario, "params", "vp", p->vp, "R", p->R, "ve", p->ve, "l", p->l,
+        "dt", p->dt, "T", p->T, "H", p->H, "walls", p->walls, "max_steps", p->max_steps,
+        "episodes", t->cfg.episodes, "seed", (json_int_t)t->cfg.seed, "seconds", t->seconds);
+    json_object_set_new(root, "pursuers", entries_json(t->pursuers, t->n_pursuers, t, 1));
+    json_object_set_new(root, "evaders", entries_json(t->evaders, t->n_evaders, t, 0));
+    json_t *matches = json_array();
+    for (int i = 0; i < t->n_pursuers; i++)
+        for (int j = 0; j < t->n_evaders; j++) {
+            const MatchResult *r = &t->results[i * t->n_evaders + j];
+            json_t *eps = json_array();
+            for (int k = 0; k < r->n; k++) {
+                const EpisodeResult *e = &r->episodes[k];
+                json_array_append_new(
+                    eps, json_pack("{s:I, s:i, s:b, s:f, s:f, s:o, s:o}", "seed",
+                                   (json_int_t)e->seed, "steps", e->steps, "captured",
+                                   e->captured, "pursuer_score", e->pursuer_score,
+                                   "evader_score", e->evader_score, "pursuer_fault",
+                                   fault_json(&e->pursuer_fault), "evader_fault",
+                                   fault_json(&e->evader_fault)));
+            }
+            json_array_append_new(
+                matches,
+                json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:o}", "pursuer",
+                          t->pursuers[i].name, "evader", t->evaders[j].name, "pursuer_mean",
+                          r->pursuer_mean, "pursuer_ci95", r->pursuer_ci95, "evader_mean",
+                          r->evader_mean, "capture_rate", (double)r->captures / r->n,
+                          "pursuer_faults", r->pursuer_faults, "evader_faults",
+                          r->evader_faults, "replays", r->replays, "episodes", eps));
+        }
+    json_object_set_new(root, "matches", matches);
+    int rc = 0;
+    if (strcmp(path, "-") == 0) {
+        rc = json_dumpf(root, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
+        printf("\n");
+    } else {
+        rc = json_dump_file(root, path, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
+    }
+    json_decref(root);
+    if (rc != 0) {
+        fprintf(stderr, "fmsp eval: cannot write JSON to '%s'\n", path);
+        return 1;
+    }
+    return 0;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        CLI_GAME_OPTIONS,
+        {"json", required_argument, 0, 'j'},
+        {"jobs", required_argument, 0, 'J'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    CliGame g;
+    cli_game_init(&g);
+    const char *json_path = NULL;
+    long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+    int quiet = 0;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'j':
+            json_path = optarg;
+            break;
+        case 'J':
+            if (cli_parse_int("eval", "--jobs", optarg, 1, 64, &jobs))
+                return 2;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            printf("%s%s", eval_help, cli_game_options_help);
+            return 0;
+        default:
+            if (opt < OPT_SCENARIO || opt >= OPT_GAME_LAST)
+                return cli_usage_error("eval");
+            if (cli_game_option(&g, "eval", opt, optarg))
+                return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "fmsp eval: no policies given\n");
+        return cli_usage_error("eval");
+    }
+    if (cli_game_finish(&g, "eval"))
+        return 2;
+    if (jobs < 1)
+        jobs = 1;
+
+    Tournament t;
+    tournament_init(&t, &g.match);
+    int rc = 0;
+    for (int i = optind; i < argc && rc == 0; i++) {
+        char err[1024] = "";
+        char *diag = NULL;
+        FmspErr e = tournament_add_path(&t, &g.compile, argv[i], &diag, err, sizeof err);
+        if (e) {
+            fprintf(stderr, "fmsp eval: %s\n", err);
+            if (diag && *diag)
+                fprintf(stderr, "%s%s", diag, diag[strlen(diag) - 1] == '\n' ? "" : "\n");
+            rc = 1;
+        }
+        free(diag);
+    }
+    if (rc == 0) {
+        EvalProgress pr = {.show = !quiet && isatty(2)};
+        char err[1024] = "";
+        FmspErr e = tournament_run(&t, (int)jobs, on_progress, &pr, err, sizeof err);
+        if (e) {
+            fprintf(stderr, "fmsp eval: %s\n", err);
+            rc = 1;
+        } else {
+            if (!json_path || strcmp(json_path, "-") != 0)
+                print_table(&t, g.scenario);
+            if (json_path)
+                rc = write_json(&t, g.scenario, json_path);
+        }
+    }
+    tournament_release(&t);
+    return rc;
+}

@@ -1,0 +1,176 @@
+/* tournament.c - collects and compiles policies, plays the cross-play matrix. */
+#include "tournament.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../core/util.h"
+
+void tournament_init(Tournament *t, const MatchConfig *cfg)
+{
+    memset(t, 0, sizeof *t);
+    t->cfg = *cfg;
+}
+
+static void entries_free(TourEntry *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].path);
+        compile_result_release(&v[i].compiled);
+    }
+    free(v);
+}
+
+void tournament_release(Tournament *t)
+{
+    if (t->results)
+        for (int i = 0; i < t->n_pursuers * t->n_evaders; i++)
+            match_result_release(&t->results[i]);
+    free(t->results);
+    entries_free(t->pursuers, t->n_pursuers);
+    entries_free(t->evaders, t->n_evaders);
+    memset(t, 0, sizeof *t);
+}
+
+static char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *b = slash ? slash + 1 : path;
+    size_t len = strlen(b);
+    if (len > 2 && strcmp(b + len - 2, ".c") == 0)
+        len -= 2;
+    return xstrndup(b, len);
+}
+
+static TourEntry *push_entry(Tournament *t, int side)
+{
+    TourEntry **v = side == FMSP_PURSUER ? &t->pursuers : &t->evaders;
+    int *n = side == FMSP_PURSUER ? &t->n_pursuers : &t->n_evaders;
+    *v = xrealloc(*v, sizeof **v * (size_t)(*n + 1));
+    TourEntry *e = &(*v)[(*n)++];
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
+static FmspErr add_file(Tournament *t, const CompileConfig *cc, const char *path, char **diag,
+                        char *err, size_t errlen)
+{
+    CompileResult res;
+    char msg[512] = "";
+    FmspErr e = compile_policy_file(cc, path, &res, msg, sizeof msg);
+    if (e) {
+        if (diag && res.diagnostics)
+            *diag = xstrdup(res.diagnostics);
+        fmsp_errf(err, errlen, "%s", msg[0] ? msg : fmsp_strerror(e));
+        compile_result_release(&res);
+        return e;
+    }
+    TourEntry *en = push_entry(t, res.side);
+    en->name = base_name(path);
+    en->path = xstrdup(path);
+    en->side = res.side;
+    en->compiled = res;
+    return FMSP_OK;
+}
+
+FmspErr tournament_add_path(Tournament *t, const CompileConfig *cc, const char *path,
+                            char **diag, char *err, size_t errlen)
+{
+    if (diag)
+        *diag = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fmsp_errf(err, errlen, "'%s': %s", path, strerror(errno));
+        return FMSP_ERR_NOTFOUND;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return add_file(t, cc, path, diag, err, errlen);
+    char **names;
+    int n;
+    FmspErr e = util_list_c_files(path, &names, &n, err, errlen);
+    if (e)
+        return e;
+    if (n == 0) {
+        fmsp_errf(err, errlen, "folder '%s' holds no .c policy files", path);
+        e = FMSP_ERR_NOTFOUND;
+    }
+    for (int i = 0; i < n && !e; i++)
+        e = add_file(t, cc, names[i], diag, err, errlen);
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return e;
+}
+
+void tournament_add_object(Tournament *t, const char *name, int side, const char *object_path)
+{
+    TourEntry *en = push_entry(t, side);
+    en->name = xstrdup(name);
+    en->path = xstrdup(object_path);
+    en->side = side;
+    snprintf(en->compiled.object_path, sizeof en->compiled.object_path, "%s", object_path);
+    en->compiled.side = side;
+}
+
+typedef struct Progress {
+    Tournament *t;
+    MatchJob *jobs;
+    TourProgressFn fn;
+    void *ctx;
+} Progress;
+
+static void on_job_done(void *ctx, int job, int done, int total)
+{
+    Progress *pr = ctx;
+    Tournament *t = pr->t;
+    if (pr->fn)
+        pr->fn(pr->ctx, done, total, &t->pursuers[job / t->n_evaders],
+               &t->evaders[job % t->n_evaders], &pr->jobs[job].result);
+}
+
+FmspErr tournament_run(Tournament *t, int jobs, TourProgressFn progress, void *ctx, char *err,
+                       size_t errlen)
+{
+    if (t->n_pursuers == 0 || t->n_evaders == 0) {
+        fmsp_errf(err, errlen, "a tournament needs at least one pursuer and one evader "
+                               "(got %d pursuers, %d evaders)",
+                  t->n_pursuers, t->n_evaders);
+        return FMSP_ERR_ARG;
+    }
+    int total = t->n_pursuers * t->n_evaders;
+    MatchJob *mj = xcalloc((size_t)total, sizeof *mj);
+    for (int k = 0; k < total; k++) {
+        mj[k].pursuer_obj = t->pursuers[k / t->n_evaders].compiled.object_path;
+        mj[k].evader_obj = t->evaders[k % t->n_evaders].compiled.object_path;
+    }
+    Progress pr = {t, mj, progress, ctx};
+    double t0 = util_now();
+    FmspErr e = match_play_many(&t->cfg, mj, total, jobs < 1 ? 1 : jobs, on_job_done, &pr, err,
+                                errlen);
+    t->seconds = util_now() - t0;
+    t->results = xcalloc((size_t)total, sizeof *t->results);
+    for (int k = 0; k < total; k++)
+        t->results[k] = mj[k].result;
+    free(mj);
+    return e;
+}
+
+double tournament_pursuer_mean(const Tournament *t, int i)
+{
+    double s = 0;
+    for (int j = 0; j < t->n_evaders; j++)
+        s += t->results[i * t->n_evaders + j].pursuer_mean;
+    return t->n_evaders ? s / t->n_evaders : 0;
+}
+
+double tournament_evader_mean(const Tournament *t, int j)
+{
+    double s = 0;
+    for (int i = 0; i < t->n_pursuers; i++)
+        s += t->results[i * t->n_evaders + j].evader_mean;
+    return t->n_pursuers ? s / t->n_pursuers : 0;
+}
