@@ -29,6 +29,7 @@
 #define FMSP_POLICY_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define FMSP_POLICY_API_VERSION 1
