@@ -294,7 +294,7 @@ static int await_reply(Runner *r, void *buf, size_t need, double call_limit, Fau
         if (now_cpu > cpu_seen + 1e-4) {
             cpu_seen = now_cpu;
             last_progress = util_now();
-        } else if (util_now() - last_progress > 2.0 + 10 * call_limit) {
+        } else if (util_now() - last_progress > 1.0 + 10 * call_limit) {
             kill_worker(r);
             classify_death(r, cause);
             set_fault(cause, FAULT_TIMEOUT, "hung: no CPU progress for %.1f s (blocked or sleeping)",
@@ -338,6 +338,19 @@ static FmspErr sandbox_start(Runner *r, const char *object_path, char *err, size
             fmsp_errf(err, errlen, "sandbox: cannot map the shared page: %s", strerror(errno));
             e = FMSP_ERR_SANDBOX;
         }
+    }
+    /* Move every fd the worker gets above the target numbers 0-5, so that
+     * the dup2 shuffle below can never overwrite one source with another. */
+    int *moves[] = {&memfd, &cmd[0], &rep[1], &out[1]};
+    for (int i = 0; i < 4 && !e; i++) {
+        int hi = fcntl(*moves[i], F_DUPFD_CLOEXEC, 10);
+        if (hi < 0) {
+            fmsp_errf(err, errlen, "sandbox: cannot move a descriptor: %s", strerror(errno));
+            e = FMSP_ERR_SANDBOX;
+            break;
+        }
+        close(*moves[i]);
+        *moves[i] = hi;
     }
     if (!e) {
         r->page->bad_syscall = -1;

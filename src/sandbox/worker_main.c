@@ -79,7 +79,6 @@ static void on_sigsys(int sig, siginfo_t *info, void *uctx)
 {
     (void)uctx;
     page->bad_syscall = info->si_syscall;
-    signal(sig, SIG_DFL);
     raise(sig);
     _exit(128 + sig);
 }
@@ -163,7 +162,8 @@ int main(int argc, char **argv)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_sigsys;
-    sa.sa_flags = SA_SIGINFO;
+    /* NODEFER|RESETHAND: the raise() in the handler kills at once */
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_RESETHAND;
     sigaction(SIGSYS, &sa, NULL);
     int rc = seccomp_policy_install(getpid());
     if (rc != 0) {
