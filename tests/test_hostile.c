@@ -233,12 +233,22 @@ static void test_battery(void)
     unlink("/tmp/fmsp-hostile-pwned");
     int n = (int)(sizeof battery / sizeof battery[0]);
     CHECK(n >= 20);
+    /* each attack counts as its own test */
+    int outer_failed = harness_current_failed;
     for (int i = 0; i < n; i++) {
+        harness_current = battery[i].name;
+        harness_current_failed = 0;
         run_one(&battery[i], FMSP_PURSUER);
         /* the evader variant too for a representative subset */
         if (i % 3 == 0)
             run_one(&battery[i], FMSP_EVADER);
+        if (harness_current_failed)
+            harness_failed++;
+        else
+            harness_passed++;
     }
+    harness_current = "test_battery";
+    harness_current_failed = outer_failed;
     struct stat st;
     CHECK_MSG(stat("/tmp/fmsp-hostile-pwned", &st) != 0, "a hostile policy wrote a file");
     CHECK(kill(getpid(), 0) == 0); /* still alive */
