@@ -163,6 +163,7 @@ int cmd_play(int argc, char **argv)
             print_fault(f, "pursuer_fault", &er->pursuer_fault);
             print_fault(f, "evader_fault", &er->evader_fault);
             fprintf(f, "}\n");
+            fflush(f); /* the trace before the summary, even on one terminal */
             FILE *summary = f == stdout ? stderr : stdout;
             fprintf(summary, "episode %ld: %s after %d steps; pursuer %.3f, evader %.3f\n",
                     episode, er->captured ? "captured" : "not captured", er->steps,

@@ -1,0 +1,187 @@
+/*
+ * test_cli.c - the fmsp command as a user meets it: help on every command,
+ * clear messages and non-zero exits for wrong flags, missing files, bad
+ * parameter values and policies that do not compile, and valid JSON.
+ */
+#include <jansson.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "harness.h"
+
+static char fmsp[1024], root[1024];
+
+/* Runs the command line with stdout+stderr captured; returns the exit code. */
+static int sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int sh(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *cmd = NULL;
+    if (vasprintf(&cmd, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    char *full = xasprintf("cd %s && %s 2>&1", root, cmd);
+    FILE *p = popen(full, "r");
+    size_t cap = 1 << 16, len = 0;
+    char *buf = xmalloc(cap + 1);
+    size_t got;
+    while (p && (got = fread(buf + len, 1, cap - len, p)) > 0) {
+        len += got;
+        if (len == cap) {
+            cap *= 2;
+            buf = xrealloc(buf, cap + 1);
+        }
+    }
+    buf[len] = 0;
+    int status = p ? pclose(p) : -1;
+    free(cmd);
+    free(full);
+    *out = buf;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_help(void)
+{
+    const char *cmds[] = {"eval", "play"};
+    char *out;
+    CHECK(sh(&out, "%s --help", fmsp) == 0);
+    CHECK_STR_HAS(out, "usage: fmsp");
+    free(out);
+    for (int i = 0; i < 2; i++) {
+        CHECK(sh(&out, "%s %s --help", fmsp, cmds[i]) == 0);
+        CHECK_STR_HAS(out, "usage: fmsp");
+        CHECK_STR_HAS(out, "--scenario");
+        free(out);
+    }
+    CHECK(sh(&out, "%s version", fmsp) == 0);
+    CHECK_STR_HAS(out, "policy API 1");
+    free(out);
+}
+
+static void test_bad_usage(void)
+{
+    char *out;
+    CHECK(sh(&out, "%s frobnicate", fmsp) == 2);
+    CHECK_STR_HAS(out, "unknown command 'frobnicate'");
+    free(out);
+    CHECK(sh(&out, "%s eval --bogus policies/baselines", fmsp) == 2);
+    CHECK_STR_HAS(out, "fmsp eval --help");
+    free(out);
+    CHECK(sh(&out, "%s eval", fmsp) == 2);
+    CHECK_STR_HAS(out, "no policies given");
+    free(out);
+    CHECK(sh(&out, "%s eval --episodes zero policies/baselines", fmsp) == 2);
+    CHECK_STR_HAS(out, "--episodes must be a whole number");
+    free(out);
+    CHECK(sh(&out, "%s eval --param ve=-3 policies/baselines", fmsp) == 2);
+    CHECK_STR_HAS(out, "parameter 've' must be a positive finite number");
+    free(out);
+    CHECK(sh(&out, "%s eval --param speed=3 policies/baselines", fmsp) == 2);
+    CHECK_STR_HAS(out, "unknown parameter 'speed'");
+    free(out);
+    CHECK(sh(&out, "%s eval --scenario moon policies/baselines", fmsp) == 2);
+    CHECK_STR_HAS(out, "unknown scenario 'moon'");
+    free(out);
+    CHECK(sh(&out, "%s eval /nonexistent/policy.c", fmsp) == 1);
+    CHECK_STR_HAS(out, "/nonexistent/policy.c");
+    free(out);
+    CHECK(sh(&out, "%s play policies/baselines/evader_flee.c", fmsp) == 2);
+    CHECK_STR_HAS(out, "expected a pursuer and an evader");
+    free(out);
+    CHECK(sh(&out, "%s play policies/baselines/evader_flee.c policies/baselines/evader_flee.c", fmsp) == 2);
+    CHECK_STR_HAS(out, "expected a pursuer first");
+    free(out);
+}
+
+static void test_compile_error_shown(void)
+{
+    char *tmp = xasprintf("/tmp/fmsp-cli-%d", (int)getpid());
+    char err[256];
+    util_mkdirs(tmp, err, sizeof err);
+    char *path = xasprintf("%s/broken_pursuer.c", tmp);
+    const char *src = "#include \"fmsp_policy.h\"\nFMSP_SIDE(FMSP_PURSUER);\nint oops = ;\n";
+    util_write_file(path, src, strlen(src), err, sizeof err);
+    char *out;
+    CHECK(sh(&out, "%s eval %s policies/baselines/evader_flee.c", fmsp, path) == 1);
+    CHECK_STR_HAS(out, "broken_pursuer.c: compilation failed");
+    CHECK_STR_HAS(out, "broken_pursuer.c:3:");
+    free(out);
+    free(path);
+    char *cmd = xasprintf("rm -rf %s", tmp);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", tmp);
+    free(cmd);
+    free(tmp);
+}
+
+static void test_eval_table_and_json(void)
+{
+    char *out;
+    CHECK(sh(&out, "%s eval --episodes 4 policies/baselines/pursuer_pure_pursuit.c "
+                   "policies/baselines/evader_flee.c policies/baselines/evader_sidestep.c",
+             fmsp) == 0);
+    CHECK_STR_HAS(out, "1 pursuers x 2 evaders");
+    CHECK_STR_HAS(out, "best pursuer: pursuer_pure_pursuit");
+    free(out);
+    CHECK(sh(&out, "%s eval --episodes 3 --json - policies/baselines/pursuer_pure_pursuit.c "
+                   "policies/baselines/evader_flee.c",
+             fmsp) == 0);
+    json_error_t je;
+    json_t *j = json_loads(out, 0, &je);
+    CHECK_MSG(j != NULL, "invalid JSON: %s", je.text);
+    json_t *m = json_array_get(json_object_get(j, "matches"), 0);
+    CHECK(json_array_size(json_object_get(m, "episodes")) == 3);
+    CHECK(json_is_number(json_object_get(m, "pursuer_mean")));
+    json_decref(j);
+    free(out);
+}
+
+static void test_play_trace(void)
+{
+    char *out;
+    CHECK(sh(&out, "%s play --episode 3 policies/baselines/pursuer_pure_pursuit.c "
+                   "policies/baselines/evader_flee.c",
+             fmsp) == 0);
+    /* every line is a JSON object; first start, last end */
+    int lines = 0, ok = 1;
+    char *save = NULL;
+    const char *first_type = NULL;
+    char last_type[16] = "";
+    CHECK_STR_HAS(out, "episode 3: captured");
+    for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "episode ", 8) == 0)
+            continue; /* the summary, on stderr */
+        json_t *j = json_loads(line, 0, NULL);
+        if (!j) {
+            ok = 0;
+            break;
+        }
+        const char *type = json_string_value(json_object_get(j, "type"));
+        if (!lines)
+            first_type = strcmp(type, "start") == 0 ? "start" : "other";
+        snprintf(last_type, sizeof last_type, "%s", type);
+        json_decref(j);
+        lines++;
+    }
+    CHECK(ok);
+    CHECK(lines > 10);
+    CHECK(first_type && strcmp(first_type, "start") == 0);
+    CHECK(strcmp(last_type, "end") == 0);
+    free(out);
+}
+
+int main(void)
+{
+    const char *b = getenv("FMSP_BUILD"), *r = getenv("FMSP_ROOT");
+    snprintf(fmsp, sizeof fmsp, "%s/fmsp", b ? b : "build");
+    snprintf(root, sizeof root, "%s", r ? r : ".");
+    RUN(test_help);
+    RUN(test_bad_usage);
+    RUN(test_compile_error_shown);
+    RUN(test_eval_table_and_json);
+    RUN(test_play_trace);
+    return harness_done("test_cli");
+}
