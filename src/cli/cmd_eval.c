@@ -155,11 +155,13 @@ static json_t *entries_json(const TourEntry *v, int n, const Tournament *t, int 
 static int write_json(const Tournament *t, const char *scenario, const char *path)
 {
     const FmspParams *p = &t->cfg.params;
+    char match_seed[24];
+    snprintf(match_seed, sizeof match_seed, "%llu", (unsigned long long)t->cfg.seed);
     json_t *root = json_pack(
-        "{s:s, s:s, s:{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:i}, s:i, s:I, s:f}", "game",
+        "{s:s, s:s, s:{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:i}, s:i, s:s, s:f}", "game",
         "cartag", "scenario", scenario, "params", "vp", p->vp, "R", p->R, "ve", p->ve, "l", p->l,
         "dt", p->dt, "T", p->T, "H", p->H, "walls", p->walls, "max_steps", p->max_steps,
-        "episodes", t->cfg.episodes, "seed", (json_int_t)t->cfg.seed, "seconds", t->seconds);
+        "episodes", t->cfg.episodes, "seed", match_seed, "seconds", t->seconds);
     json_object_set_new(root, "pursuers", entries_json(t->pursuers, t->n_pursuers, t, 1));
     json_object_set_new(root, "evaders", entries_json(t->evaders, t->n_evaders, t, 0));
     json_t *matches = json_array();
@@ -169,9 +171,11 @@ static int write_json(const Tournament *t, const char *scenario, const char *pat
             json_t *eps = json_array();
             for (int k = 0; k < r->n; k++) {
                 const EpisodeResult *e = &r->episodes[k];
+                char seed_str[24]; /* 64-bit seeds as strings: JSON numbers lose them */
+                snprintf(seed_str, sizeof seed_str, "%llu", (unsigned long long)e->seed);
                 json_array_append_new(
-                    eps, json_pack("{s:I, s:i, s:b, s:f, s:f, s:o, s:o}", "seed",
-                                   (json_int_t)e->seed, "steps", e->steps, "captured",
+                    eps, json_pack("{s:s, s:i, s:b, s:f, s:f, s:o, s:o}", "seed", seed_str,
+                                   "steps", e->steps, "captured",
                                    e->captured, "pursuer_score", e->pursuer_score,
                                    "evader_score", e->evader_score, "pursuer_fault",
                                    fault_json(&e->pursuer_fault), "evader_fault",

@@ -2,7 +2,8 @@
  * cmd_play.c - `fmsp play`: one episode between a pursuer and an evader,
  * written as a JSON-lines trace (a start line, one line per step, an end
  * line) for replay and plotting. Numbers are printed with 17 significant
- * digits, so the same seed gives a byte-identical trace.
+ * digits, so the same seed gives a byte-identical trace. Seeds are strings:
+ * 64-bit values do not survive most JSON readers as numbers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,8 +139,8 @@ int cmd_play(int argc, char **argv)
         uint64_t es = cartag_episode_seed(g.match.seed, (int)episode);
         cartag_reset(p, es, &s0);
         fprintf(f,
-                "{\"type\":\"start\",\"scenario\":\"%s\",\"seed\":%llu,\"episode\":%ld,"
-                "\"episode_seed\":%llu,\"pursuer\":\"%s\",\"evader\":\"%s\",\"vp\":%.17g,"
+                "{\"type\":\"start\",\"scenario\":\"%s\",\"seed\":\"%llu\",\"episode\":%ld,"
+                "\"episode_seed\":\"%llu\",\"pursuer\":\"%s\",\"evader\":\"%s\",\"vp\":%.17g,"
                 "\"R\":%.17g,\"ve\":%.17g,\"l\":%.17g,\"dt\":%.17g,\"T\":%.17g,\"H\":%.17g,"
                 "\"walls\":%d,",
                 g.scenario, (unsigned long long)g.match.seed, episode, (unsigned long long)es,
