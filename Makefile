@@ -7,7 +7,8 @@
 CC ?= gcc
 WERROR ?= -Werror
 CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wpointer-arith \
-	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter $(WERROR) \
+	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+	-Wno-format-truncation $(WERROR) \
 	-Iinclude -Isrc -g
 LIBS = -lseccomp -lcurl -ljansson -lsqlite3 -lpthread -ldl -lm
 
