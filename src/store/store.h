@@ -39,6 +39,10 @@ typedef struct Store Store;
 FmspErr store_open(const char *path, int create, Store **out, char *err, size_t errlen);
 void store_close(Store *s);
 
+/* Caps the database at `pages` pages (of 4 KiB); past it writes fail as on a
+ * full disk. For quotas, and for tests of the full-disk path. */
+FmspErr store_limit_pages(Store *s, long pages);
+
 /* Last error message of the store (static storage inside the Store). */
 const char *store_errmsg(const Store *s);
 
