@@ -13,7 +13,9 @@ static const char main_help[] =
     "usage: fmsp <command> [options]\n"
     "\n"
     "Commands:\n"
-
+    "  run       run Foundation-Model Self-Play (QDSP, vFMSP, NSSP, open-loop)\n"
+    "  show      summarise a run database\n"
+    "  export    write a run's archive as policy files\n"
     "  eval      play every given pursuer against every given evader (Car Tag)\n"
     "  play      play one episode and write its trace as JSON lines\n"
     "  help      this help; 'fmsp <command> --help' for a command's options\n"
@@ -41,7 +43,12 @@ int main(int argc, char **argv)
         return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "play") == 0)
         return cmd_play(argc - 1, argv + 1);
-
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "show") == 0)
+        return cmd_show(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0)
+        return cmd_export(argc - 1, argv + 1);
     fprintf(stderr, "fmsp: unknown command '%s'; try 'fmsp help'\n", cmd);
     return 2;
 }

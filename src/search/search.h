@@ -42,7 +42,7 @@ typedef struct SearchConfig {
     uint64_t seed;            /* default 1 */
     MatchConfig eval;         /* game parameters, episodes per match (default 10), limits */
     int opponents;            /* archive opponents sampled per side (default 3) */
-    double novelty;           /* novelty threshold on embedding distance (default 0.08) */
+    double novelty;           /* novelty threshold on embedding distance (default 0.03) */
     int judge;                /* NSSP/QDSP: also ask the model whether it is novel */
     int max_repairs;          /* repair requests per iteration (default 2) */
     int neighbours;           /* nearest neighbours shown in prompts (default 2) */

@@ -44,7 +44,7 @@ void search_config_default(SearchConfig *cfg)
     cfg->eval.episodes = 10;
     cfg->eval.batch = 10;
     cfg->opponents = 3;
-    cfg->novelty = 0.08;
+    cfg->novelty = 0.03;
     cfg->max_repairs = 2;
     cfg->neighbours = 2;
     cfg->rescore_every = 10;

@@ -1,124 +1,312 @@
 /*
  * store.c - the SQLite run database (store.h).
  *
- * Every statement binds its values (sources, prompts and responses are
- * untrusted text); the file is marked with an application id and a meta row
- * so that fmsp never mistakes another SQLite file for a run; WAL journal with
- * synchronous=NORMAL, so a kill -9 loses at most the open transaction.
+ * One Store owns one sqlite3 connection and a message buffer for the last
+ * error. Invariants:
+ *   - every value reaches SQLite through a bound parameter (sources, prompts
+ *     and responses are untrusted text); the only SQL built with printf are
+ *     PRAGMAs that take a number we computed ourselves;
+ *   - a file is an fmsp run database only if its header carries
+ *     PRAGMA application_id = STORE_APP_ID and its meta table says
+ *     fmsp = run; creation writes both, with the schema, in ONE transaction,
+ *     so a file is either a complete empty run or not a run at all (a
+ *     failed creation removes the file);
+ *   - WAL journal, synchronous=NORMAL: a committed transaction survives a
+ *     kill -9 of the process, an open one vanishes whole;
+ *   - no single value (text or blob) is longer than STORE_MAX_VALUE, on the
+ *     way in (FMSP_ERR_TOOBIG) and on the way out (SQLite refuses to
+ *     materialise it), so a hostile database file cannot make us allocate
+ *     without bound;
+ *   - embeddings are little-endian IEEE float32 BLOBs, dim = bytes / 4.
+ * Everything returned to the caller is a heap copy; nothing the caller
+ * passes in is retained.
  */
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../core/util.h"
+#include "fmsp_policy.h"
 
 #define STORE_APP_ID 0x464D5350 /* "FMSP" */
 #define STORE_SCHEMA "1"
+#define STORE_BUSY_MS 5000
 
 struct Store {
     sqlite3 *db;
+    int in_tx;          /* store_begin succeeded and no commit/rollback since */
     char path[1024];
-    char msg[512];
+    char msg[768];
 };
 
 static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
-    "CREATE TABLE IF NOT EXISTS policies ("
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE policies ("
     "  id INTEGER PRIMARY KEY, side INTEGER NOT NULL, iteration INTEGER NOT NULL,"
     "  origin TEXT NOT NULL, name TEXT, source TEXT, hash TEXT, parents TEXT,"
     "  status TEXT NOT NULL, reason TEXT, embedding BLOB, quality REAL, novelty REAL,"
     "  in_archive INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS policies_archive ON policies(side, in_archive);"
-    "CREATE TABLE IF NOT EXISTS evaluations ("
+    "CREATE INDEX policies_side_archive ON policies(side, in_archive);"
+    "CREATE INDEX policies_hash ON policies(hash);"
+    "CREATE TABLE evaluations ("
     "  id INTEGER PRIMARY KEY, policy_id INTEGER NOT NULL REFERENCES policies(id),"
-    "  opponent_id INTEGER NOT NULL, iteration INTEGER, policy_score REAL, ci95 REAL,"
-    "  episodes INTEGER, policy_faults INTEGER, opponent_faults INTEGER, fault_summary TEXT);"
-    "CREATE INDEX IF NOT EXISTS evaluations_policy ON evaluations(policy_id);"
-    "CREATE TABLE IF NOT EXISTS model_calls ("
+    "  opponent_id INTEGER NOT NULL REFERENCES policies(id), iteration INTEGER,"
+    "  policy_score REAL, ci95 REAL, episodes INTEGER, policy_faults INTEGER,"
+    "  opponent_faults INTEGER, fault_summary TEXT);"
+    "CREATE INDEX evaluations_policy ON evaluations(policy_id);"
+    "CREATE TABLE model_calls ("
     "  id INTEGER PRIMARY KEY, key INTEGER NOT NULL UNIQUE, iteration INTEGER, side INTEGER,"
     "  purpose TEXT, backend TEXT, model TEXT, prompt TEXT, response TEXT,"
     "  prompt_tokens INTEGER, completion_tokens INTEGER, latency_s REAL, cost_usd REAL,"
     "  http_status INTEGER, attempts INTEGER, error TEXT, created REAL);"
-    "CREATE TABLE IF NOT EXISTS requests (iteration INTEGER PRIMARY KEY, plan TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS iterations (iteration INTEGER PRIMARY KEY, summary TEXT, done REAL);"
-    "CREATE TABLE IF NOT EXISTS events ("
-    "  id INTEGER PRIMARY KEY, iteration INTEGER, kind TEXT, detail TEXT, at REAL);";
+    "CREATE INDEX model_calls_iteration ON model_calls(iteration);"
+    "CREATE TABLE requests (iteration INTEGER PRIMARY KEY, plan TEXT NOT NULL);"
+    "CREATE TABLE iterations (iteration INTEGER PRIMARY KEY, summary TEXT, done REAL);"
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY, iteration INTEGER, kind TEXT, detail TEXT, at REAL);"
+    "CREATE INDEX events_iteration ON events(iteration);";
+
+/* ---- errors ---------------------------------------------------------- */
+
+/* Records the connection's current error as "what: reason" and returns the
+ * matching FmspErr. A full disk gets a message that says so in words, since
+ * "database or disk is full" does not tell a user what to do. */
+static FmspErr fail_code(Store *s, int code, const char *what)
+{
+    int primary = code & 0xff;
+    int rolled_back = s->in_tx && sqlite3_get_autocommit(s->db);
+    const char *tail = rolled_back ? "; the open transaction was rolled back" : "";
+    if (rolled_back)
+        s->in_tx = 0;
+    if (primary == SQLITE_FULL ||
+        (primary == SQLITE_IOERR && sqlite3_system_errno(s->db) == ENOSPC)) {
+        snprintf(s->msg, sizeof s->msg,
+                 "%s: the disk is full (or the database reached its size limit) while "
+                 "writing '%s'; work committed before is intact%s",
+                 what, s->path, tail);
+        return FMSP_ERR_DB;
+    }
+    if (primary == SQLITE_TOOBIG) {
+        snprintf(s->msg, sizeof s->msg, "%s: a value is longer than the store's cap of %d bytes",
+                 what, STORE_MAX_VALUE);
+        return FMSP_ERR_TOOBIG;
+    }
+    /* sqlite3_errmsg has the detail (which constraint) when it belongs to code */
+    const char *why = sqlite3_extended_errcode(s->db) == code ? sqlite3_errmsg(s->db)
+                                                              : sqlite3_errstr(code);
+    snprintf(s->msg, sizeof s->msg, "%s: %s (in '%s')%s", what, why, s->path, tail);
+    return FMSP_ERR_DB;
+}
 
 static FmspErr fail(Store *s, const char *what)
 {
-    int code = sqlite3_errcode(s->db);
-    if (code == SQLITE_FULL)
-        snprintf(s->msg, sizeof s->msg, "%s: the disk is full (or the database hit its size "
-                 "limit) writing '%s'; completed work is kept",
-                 what, s->path);
-    else
-        snprintf(s->msg, sizeof s->msg, "%s: %s", what, sqlite3_errmsg(s->db));
-    return FMSP_ERR_DB;
+    return fail_code(s, sqlite3_extended_errcode(s->db), what);
 }
 
 const char *store_errmsg(const Store *s)
 {
-    return s->msg;
+    return s ? s->msg : "no store";
 }
+
+/* ---- statement helpers ----------------------------------------------- */
 
 static FmspErr exec(Store *s, const char *sql, const char *what)
 {
-    char *e = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &e) != SQLITE_OK) {
-        sqlite3_free(e);
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return fail(s, what);
-    }
     return FMSP_OK;
 }
 
 static sqlite3_stmt *prep(Store *s, const char *sql)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
         return NULL;
+    }
     return st;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+/* Binders keep the first failure in *rc (SQLITE_TOOBIG past the length cap)
+ * and do nothing once one has failed, so a statement is run only when every
+ * value is bound: never silently with a NULL in place of a too-long text. */
+static void bind_text(sqlite3_stmt *st, int i, const char *v, int *rc)
 {
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
+    if (*rc == SQLITE_OK)
+        *rc = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
 }
 
-static void bind_real(sqlite3_stmt *st, int i, double v)
+static void bind_real(sqlite3_stmt *st, int i, double v, int *rc)
 {
-    if (isnan(v))
-        sqlite3_bind_null(st, i);
-    else
-        sqlite3_bind_double(st, i, v);
+    if (*rc == SQLITE_OK)
+        *rc = isnan(v) ? sqlite3_bind_null(st, i) : sqlite3_bind_double(st, i, v);
 }
 
-/* Runs a prepared statement that returns no rows, then finalises it. */
-static FmspErr run(Store *s, sqlite3_stmt *st, const char *what)
+static void bind_int(sqlite3_stmt *st, int i, int64_t v, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = sqlite3_bind_int64(st, i, v);
+}
+
+/* Steps a bound statement that returns no rows and finalises it. */
+static FmspErr run(Store *s, sqlite3_stmt *st, int bind_rc, const char *what)
 {
     if (!st)
         return fail(s, what);
+    if (bind_rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return fail_code(s, bind_rc, what);
+    }
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        /* the error lives on the connection after finalize */
-        return fail(s, what);
-    }
+    if (rc != SQLITE_DONE)
+        return fail_code(s, sqlite3_extended_errcode(s->db), what);
     return FMSP_OK;
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return NULL;
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return xstrdup(t ? (const char *)t : "");
+}
+
+static double col_real(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+/* ---- embeddings: little-endian float32 whatever the host order -------- */
+
+static unsigned char *embedding_encode(const float *v, int dim)
+{
+    unsigned char *b = xmalloc((size_t)dim * 4);
+    for (int i = 0; i < dim; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        for (int k = 0; k < 4; k++)
+            b[4 * i + k] = (unsigned char)(u >> (8 * k));
+    }
+    return b;
+}
+
+static float *embedding_decode(const unsigned char *b, int dim)
+{
+    float *v = xmalloc((size_t)dim * sizeof *v);
+    for (int i = 0; i < dim; i++) {
+        uint32_t u = 0;
+        for (int k = 0; k < 4; k++)
+            u |= (uint32_t)b[4 * i + k] << (8 * k);
+        memcpy(&v[i], &u, 4);
+    }
+    return v;
+}
+
+/* ---- open / close ------------------------------------------------------ */
+
+/* Reads one integer or text PRAGMA; FMSP_OK and *out set, or the error. */
+static int pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Checks that an opened file is an fmsp run of our schema version. */
+static FmspErr check_marker(Store *s, char *err, size_t errlen)
+{
+    int app = 0;
+    int rc = pragma_int(s->db, "PRAGMA application_id", &app);
+    if (rc != SQLITE_OK) {
+        fmsp_errf(err, errlen, "'%s' is not an fmsp run database (%s)", s->path,
+                  sqlite3_errstr(rc));
+        return FMSP_ERR_DB;
+    }
+    if (app != STORE_APP_ID) {
+        fmsp_errf(err, errlen, "'%s' is not an fmsp run database", s->path);
+        return FMSP_ERR_DB;
+    }
+    char *marker = NULL, *version = NULL;
+    FmspErr e = store_meta_get(s, "fmsp", &marker);
+    if (!e)
+        e = store_meta_get(s, "schema_version", &version);
+    if (e || !marker || strcmp(marker, "run") != 0) {
+        fmsp_errf(err, errlen, "'%s' is not an fmsp run database (%s)", s->path,
+                  e ? s->msg : "no fmsp marker in meta");
+        e = FMSP_ERR_DB;
+    } else if (!version || strcmp(version, STORE_SCHEMA) != 0) {
+        fmsp_errf(err, errlen, "'%s' has run database schema version %s; this fmsp reads %s",
+                  s->path, version ? version : "(none)", STORE_SCHEMA);
+        e = FMSP_ERR_DB;
+    }
+    free(marker);
+    free(version);
+    return e;
+}
+
+/* Writes header marker, schema and meta rows in one transaction. */
+static FmspErr create_schema(Store *s)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA application_id=%d", STORE_APP_ID);
+    FmspErr e = exec(s, "BEGIN IMMEDIATE", "creating the run database");
+    if (!e)
+        e = exec(s, sql, "marking the run database");
+    if (!e)
+        e = exec(s, schema, "creating the schema");
+    if (!e)
+        e = store_meta_set(s, "schema_version", STORE_SCHEMA);
+    if (!e)
+        e = store_meta_set(s, "fmsp", "run");
+    if (!e)
+        e = exec(s, "COMMIT", "creating the run database");
+    if (e && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return e;
+}
+
+static void remove_db_files(const char *path)
+{
+    char side[1100];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-journal", path);
+    unlink(side);
 }
 
 FmspErr store_open(const char *path, int create, Store **out, char *err, size_t errlen)
 {
     *out = NULL;
-    struct stat st;
-    int exists = stat(path, &st) == 0;
+    if (!path || !*path) {
+        fmsp_errf(err, errlen, "no run database path given");
+        return FMSP_ERR_ARG;
+    }
+    if (strlen(path) >= sizeof ((Store *)0)->path) {
+        fmsp_errf(err, errlen, "run database path too long: '%.64s...'", path);
+        return FMSP_ERR_ARG;
+    }
+    struct stat sb;
+    int exists = stat(path, &sb) == 0;
     if (create && exists) {
         fmsp_errf(err, errlen, "'%s' already exists; use --resume to continue it or choose "
                                "another --db",
@@ -129,55 +317,53 @@ FmspErr store_open(const char *path, int create, Store **out, char *err, size_t 
         fmsp_errf(err, errlen, "run database '%s' does not exist", path);
         return FMSP_ERR_NOTFOUND;
     }
+    if (create) {
+        /* claim the name atomically: two runs racing for one path cannot both win */
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            if (errno == EEXIST)
+                fmsp_errf(err, errlen, "'%s' already exists; use --resume to continue it or "
+                                       "choose another --db",
+                          path);
+            else
+                fmsp_errf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
+            return errno == EEXIST ? FMSP_ERR_DB : FMSP_ERR_IO;
+        }
+        close(fd);
+    } else if (!S_ISREG(sb.st_mode)) {
+        fmsp_errf(err, errlen, "'%s' is not an fmsp run database (not a regular file)", path);
+        return FMSP_ERR_DB;
+    }
+
     Store *s = xcalloc(1, sizeof *s);
     snprintf(s->path, sizeof s->path, "%s", path);
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX;
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-        fmsp_errf(err, errlen, "cannot open '%s': %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        store_close(s);
-        return FMSP_ERR_DB;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    FmspErr e = FMSP_OK;
+    if (rc != SQLITE_OK) {
+        fmsp_errf(err, errlen, "cannot open '%s': %s", path,
+                  s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        e = FMSP_ERR_DB;
+        goto out;
     }
-    sqlite3_busy_timeout(s->db, 5000);
-    sqlite3_stmt *q = prep(s, "PRAGMA application_id");
-    int app = -1;
-    if (q && sqlite3_step(q) == SQLITE_ROW)
-        app = sqlite3_column_int(q, 0);
-    sqlite3_finalize(q);
-    if (!q) {
-        fmsp_errf(err, errlen, "'%s' is not an fmsp run database (%s)", path, sqlite3_errmsg(s->db));
-        store_close(s);
-        return FMSP_ERR_DB;
-    }
-    if (!create && app != STORE_APP_ID) {
-        fmsp_errf(err, errlen, "'%s' is not an fmsp run database", path);
-        store_close(s);
-        return FMSP_ERR_DB;
-    }
-    FmspErr e = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-                     "setting up the database");
-    if (!e && create) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "PRAGMA application_id=%d;", STORE_APP_ID);
-        e = exec(s, sql, "marking the database");
-        if (!e)
-            e = exec(s, schema, "creating the schema");
-        if (!e)
-            e = store_meta_set(s, "schema_version", STORE_SCHEMA);
-        if (!e)
-            e = store_meta_set(s, "fmsp", "run");
-    } else if (!e) {
-        char *ver = NULL;
-        e = store_meta_get(s, "schema_version", &ver);
-        if (!e && (!ver || strcmp(ver, STORE_SCHEMA) != 0)) {
-            snprintf(s->msg, sizeof s->msg, "'%s' has schema version %s; this fmsp reads %s", path,
-                     ver ? ver : "(none)", STORE_SCHEMA);
-            e = FMSP_ERR_DB;
-        }
-        free(ver);
-    }
-    if (e) {
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+    sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, STORE_MAX_VALUE);
+    /* a foreign file is inspected read-only: nothing below writes before
+     * check_marker has accepted it */
+    if (!create && (e = check_marker(s, err, errlen)) != FMSP_OK)
+        goto out;
+    e = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+             "setting up the run database");
+    if (!e && create)
+        e = create_schema(s);
+    if (e)
         fmsp_errf(err, errlen, "%s", s->msg);
+out:
+    if (e) {
         store_close(s);
+        if (create)
+            remove_db_files(path);
         return e;
     }
     *out = s;
@@ -195,37 +381,80 @@ void store_close(Store *s)
 
 FmspErr store_limit_pages(Store *s, long pages)
 {
+    if (pages < 1) {
+        snprintf(s->msg, sizeof s->msg, "page limit must be positive, not %ld", pages);
+        return FMSP_ERR_ARG;
+    }
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA max_page_count=%ld;", pages);
     return exec(s, sql, "limiting the database size");
 }
 
+FmspErr store_check(Store *s)
+{
+    sqlite3_stmt *st = prep(s, "PRAGMA quick_check");
+    if (!st)
+        return fail(s, "checking the database");
+    int rc = sqlite3_step(st);
+    FmspErr e = FMSP_OK;
+    if (rc == SQLITE_ROW) {
+        const char *verdict = (const char *)sqlite3_column_text(st, 0);
+        if (!verdict || strcmp(verdict, "ok") != 0) {
+            snprintf(s->msg, sizeof s->msg, "'%s' is damaged: %s", s->path,
+                     verdict ? verdict : "(no verdict)");
+            e = FMSP_ERR_DB;
+        }
+    } else {
+        e = fail(s, "checking the database");
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
 FmspErr store_begin(Store *s)
 {
-    return exec(s, "BEGIN IMMEDIATE", "starting a transaction");
+    /* IMMEDIATE takes the write lock now, so a second writer fails here
+     * (after busy_timeout) rather than halfway through an iteration */
+    FmspErr e = exec(s, "BEGIN IMMEDIATE", "starting a transaction");
+    if (!e)
+        s->in_tx = 1;
+    return e;
 }
 
 FmspErr store_commit(Store *s)
 {
-    return exec(s, "COMMIT", "committing");
+    FmspErr e = exec(s, "COMMIT", "committing");
+    if (!e || sqlite3_get_autocommit(s->db))
+        s->in_tx = 0;
+    return e;
 }
 
 FmspErr store_rollback(Store *s)
 {
+    s->in_tx = 0;
     if (sqlite3_get_autocommit(s->db))
-        return FMSP_OK;
+        return FMSP_OK; /* nothing open (SQLite may already have rolled back) */
     return exec(s, "ROLLBACK", "rolling back");
 }
 
+/* ---- meta ---------------------------------------------------------------- */
+
 FmspErr store_meta_set(Store *s, const char *key, const char *value)
 {
+    if (!key) {
+        snprintf(s->msg, sizeof s->msg, "writing meta: no key");
+        return FMSP_ERR_ARG;
+    }
     sqlite3_stmt *st = prep(s, "INSERT INTO meta(key, value) VALUES(?, ?) "
                                "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    int b = SQLITE_OK;
     if (st) {
-        bind_text(st, 1, key);
-        bind_text(st, 2, value);
+        bind_text(st, 1, key, &b);
+        bind_text(st, 2, value, &b);
     }
-    return run(s, st, "writing meta");
+    return run(s, st, b, "writing meta");
 }
 
 FmspErr store_meta_get(Store *s, const char *key, char **value)
@@ -234,50 +463,65 @@ FmspErr store_meta_get(Store *s, const char *key, char **value)
     sqlite3_stmt *st = prep(s, "SELECT value FROM meta WHERE key = ?");
     if (!st)
         return fail(s, "reading meta");
-    bind_text(st, 1, key);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        *value = xstrdup((const char *)sqlite3_column_text(st, 0));
+    int b = SQLITE_OK;
+    bind_text(st, 1, key, &b);
+    int rc = b == SQLITE_OK ? sqlite3_step(st) : b;
+    if (rc == SQLITE_ROW)
+        *value = col_text(st, 0);
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return fail(s, "reading meta");
+        return fail_code(s, rc == b ? b : sqlite3_extended_errcode(s->db), "reading meta");
     return FMSP_OK;
 }
 
+/* ---- policies ------------------------------------------------------------ */
+
 FmspErr store_policy_add(Store *s, StorePolicy *p)
 {
+    if (p->side != FMSP_PURSUER && p->side != FMSP_EVADER) {
+        snprintf(s->msg, sizeof s->msg, "storing a policy: side %d is neither pursuer nor evader",
+                 p->side);
+        return FMSP_ERR_ARG;
+    }
+    if (p->embedding_dim < 0 || p->embedding_dim > STORE_MAX_EMBED_DIM ||
+        (p->embedding_dim > 0 && !p->embedding)) {
+        snprintf(s->msg, sizeof s->msg,
+                 "storing a policy: bad embedding (dim %d, at most %d, data %s)",
+                 p->embedding_dim, STORE_MAX_EMBED_DIM, p->embedding ? "given" : "missing");
+        return FMSP_ERR_ARG;
+    }
     sqlite3_stmt *st = prep(s, "INSERT INTO policies(side, iteration, origin, name, source, hash, "
                                "parents, status, reason, embedding, quality, novelty, in_archive) "
                                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         return fail(s, "storing a policy");
-    sqlite3_bind_int(st, 1, p->side);
-    sqlite3_bind_int(st, 2, p->iteration);
-    bind_text(st, 3, p->origin ? p->origin : "model");
-    bind_text(st, 4, p->name);
-    bind_text(st, 5, p->source);
-    bind_text(st, 6, p->hash);
-    bind_text(st, 7, p->parents ? p->parents : "[]");
-    bind_text(st, 8, p->status ? p->status : "ok");
-    bind_text(st, 9, p->reason);
-    if (p->embedding && p->embedding_dim > 0)
-        sqlite3_bind_blob(st, 10, p->embedding, (int)(sizeof(float) * (size_t)p->embedding_dim),
-                          SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, 10);
-    bind_real(st, 11, p->quality);
-    bind_real(st, 12, p->novelty);
-    sqlite3_bind_int(st, 13, p->in_archive);
-    FmspErr e = run(s, st, "storing a policy");
+    int b = SQLITE_OK;
+    bind_int(st, 1, p->side, &b);
+    bind_int(st, 2, p->iteration, &b);
+    bind_text(st, 3, p->origin ? p->origin : "model", &b);
+    bind_text(st, 4, p->name, &b);
+    bind_text(st, 5, p->source, &b);
+    bind_text(st, 6, p->hash, &b);
+    bind_text(st, 7, p->parents ? p->parents : "[]", &b);
+    bind_text(st, 8, p->status ? p->status : "ok", &b);
+    bind_text(st, 9, p->reason, &b);
+    if (b == SQLITE_OK && p->embedding_dim > 0) {
+        unsigned char *blob = embedding_encode(p->embedding, p->embedding_dim);
+        b = sqlite3_bind_blob(st, 10, blob, p->embedding_dim * 4, free);
+    }
+    bind_real(st, 11, p->quality, &b);
+    bind_real(st, 12, p->novelty, &b);
+    bind_int(st, 13, p->in_archive != 0, &b);
+    FmspErr e = run(s, st, b, "storing a policy");
     if (!e)
         p->id = sqlite3_last_insert_rowid(s->db);
     return e;
 }
 
 /* Runs an UPDATE of one policy; FMSP_ERR_NOTFOUND when no row matched. */
-static FmspErr update_one(Store *s, sqlite3_stmt *st, int64_t id, const char *what)
+static FmspErr update_one(Store *s, sqlite3_stmt *st, int b, int64_t id, const char *what)
 {
-    FmspErr e = run(s, st, what);
+    FmspErr e = run(s, st, b, what);
     if (!e && sqlite3_changes(s->db) == 0) {
         snprintf(s->msg, sizeof s->msg, "%s: no policy #%lld", what, (long long)id);
         return FMSP_ERR_NOTFOUND;
@@ -288,51 +532,45 @@ static FmspErr update_one(Store *s, sqlite3_stmt *st, int64_t id, const char *wh
 FmspErr store_policy_set_quality(Store *s, int64_t id, double quality)
 {
     sqlite3_stmt *st = prep(s, "UPDATE policies SET quality = ? WHERE id = ?");
+    int b = SQLITE_OK;
     if (st) {
-        bind_real(st, 1, quality);
-        sqlite3_bind_int64(st, 2, id);
+        bind_real(st, 1, quality, &b);
+        bind_int(st, 2, id, &b);
     }
-    return update_one(s, st, id, "updating quality");
+    return update_one(s, st, b, id, "updating quality");
 }
 
 FmspErr store_policy_set_archive(Store *s, int64_t id, int in_archive)
 {
     sqlite3_stmt *st = prep(s, "UPDATE policies SET in_archive = ? WHERE id = ?");
+    int b = SQLITE_OK;
     if (st) {
-        sqlite3_bind_int(st, 1, in_archive);
-        sqlite3_bind_int64(st, 2, id);
+        bind_int(st, 1, in_archive != 0, &b);
+        bind_int(st, 2, id, &b);
     }
-    return update_one(s, st, id, "updating the archive");
+    return update_one(s, st, b, id, "updating the archive");
 }
 
 FmspErr store_policy_set_status(Store *s, int64_t id, const char *status, const char *reason)
 {
     sqlite3_stmt *st = prep(s, "UPDATE policies SET status = ?, reason = ? WHERE id = ?");
+    int b = SQLITE_OK;
     if (st) {
-        bind_text(st, 1, status ? status : "ok");
-        bind_text(st, 2, reason ? reason : "");
-        sqlite3_bind_int64(st, 3, id);
+        bind_text(st, 1, status ? status : "ok", &b);
+        bind_text(st, 2, reason, &b);
+        bind_int(st, 3, id, &b);
     }
-    return update_one(s, st, id, "updating a status");
-}
-
-static char *col_text(sqlite3_stmt *st, int i)
-{
-    if (sqlite3_column_type(st, i) == SQLITE_NULL)
-        return NULL;
-    return xstrdup((const char *)sqlite3_column_text(st, i));
-}
-
-static double col_real(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+    return update_one(s, st, b, id, "updating a status");
 }
 
 #define POLICY_COLS                                                                        \
     "id, side, iteration, in_archive, origin, name, source, hash, parents, status, reason, " \
     "embedding, quality, novelty"
 
-static void read_row(sqlite3_stmt *st, StorePolicyRow *r)
+/* Copies the current row of a POLICY_COLS query into r (zeroed first).
+ * FMSP_ERR_DB when the stored embedding is not a whole number of floats or
+ * is over the cap (a damaged or hand-edited file); r is then released. */
+static FmspErr read_row(Store *s, sqlite3_stmt *st, StorePolicyRow *r)
 {
     memset(r, 0, sizeof *r);
     r->id = sqlite3_column_int64(st, 0);
@@ -340,24 +578,37 @@ static void read_row(sqlite3_stmt *st, StorePolicyRow *r)
     r->iteration = sqlite3_column_int(st, 2);
     r->in_archive = sqlite3_column_int(st, 3);
     r->origin = col_text(st, 4);
-    if (!r->origin)
-        r->origin = xstrdup("");
     r->name = col_text(st, 5);
     r->source = col_text(st, 6);
     r->hash = col_text(st, 7);
     r->parents = col_text(st, 8);
     r->status = col_text(st, 9);
+    r->reason = col_text(st, 10);
+    if (!r->origin)
+        r->origin = xstrdup("");
     if (!r->status)
         r->status = xstrdup("");
-    r->reason = col_text(st, 10);
-    int bytes = sqlite3_column_bytes(st, 11);
-    if (bytes >= (int)sizeof(float) && sqlite3_column_type(st, 11) == SQLITE_BLOB) {
-        r->embedding_dim = bytes / (int)sizeof(float);
-        r->embedding = xmalloc((size_t)r->embedding_dim * sizeof(float));
-        memcpy(r->embedding, sqlite3_column_blob(st, 11), (size_t)r->embedding_dim * sizeof(float));
+    if (!r->parents)
+        r->parents = xstrdup("[]");
+    int type = sqlite3_column_type(st, 11);
+    if (type != SQLITE_NULL) {
+        const void *blob = sqlite3_column_blob(st, 11);
+        int bytes = sqlite3_column_bytes(st, 11);
+        if (type != SQLITE_BLOB || bytes % 4 != 0 || bytes / 4 > STORE_MAX_EMBED_DIM) {
+            snprintf(s->msg, sizeof s->msg,
+                     "policy #%lld in '%s' has a malformed embedding (%d bytes)", (long long)r->id,
+                     s->path, bytes);
+            store_policy_row_release(r);
+            return FMSP_ERR_DB;
+        }
+        if (bytes > 0) {
+            r->embedding_dim = bytes / 4;
+            r->embedding = embedding_decode(blob, r->embedding_dim);
+        }
     }
     r->quality = col_real(st, 12);
     r->novelty = col_real(st, 13);
+    return FMSP_OK;
 }
 
 void store_policy_row_release(StorePolicyRow *r)
@@ -383,14 +634,17 @@ FmspErr store_policy_get(Store *s, int64_t id, StorePolicyRow *out)
         return fail(s, "reading a policy");
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        read_row(st, out);
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE) {
-        snprintf(s->msg, sizeof s->msg, "no policy #%lld", (long long)id);
-        return FMSP_ERR_NOTFOUND;
+    FmspErr e = FMSP_OK;
+    if (rc == SQLITE_ROW) {
+        e = read_row(s, st, out);
+    } else if (rc == SQLITE_DONE) {
+        snprintf(s->msg, sizeof s->msg, "no policy #%lld in '%s'", (long long)id, s->path);
+        e = FMSP_ERR_NOTFOUND;
+    } else {
+        e = fail(s, "reading a policy");
     }
-    return rc == SQLITE_ROW ? FMSP_OK : fail(s, "reading a policy");
+    sqlite3_finalize(st);
+    return e;
 }
 
 FmspErr store_policy_list(Store *s, int side, int archive_only, StorePolicyRow **rows, int *n)
@@ -402,23 +656,27 @@ FmspErr store_policy_list(Store *s, int side, int archive_only, StorePolicyRow *
     if (!st)
         return fail(s, "listing policies");
     sqlite3_bind_int(st, 1, side);
-    sqlite3_bind_int(st, 2, archive_only);
+    sqlite3_bind_int(st, 2, archive_only != 0);
     int cap = 0, rc;
+    FmspErr e = FMSP_OK;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 32;
             *rows = xrealloc(*rows, sizeof **rows * (size_t)cap);
         }
-        read_row(st, &(*rows)[(*n)++]);
+        if ((e = read_row(s, st, &(*rows)[*n])) != FMSP_OK)
+            break;
+        (*n)++;
     }
+    if (!e && rc != SQLITE_DONE)
+        e = fail(s, "listing policies");
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    if (e) {
         store_policy_rows_free(*rows, *n);
         *rows = NULL;
         *n = 0;
-        return fail(s, "listing policies");
     }
-    return FMSP_OK;
+    return e;
 }
 
 void store_policy_rows_free(StorePolicyRow *rows, int n)
@@ -428,56 +686,66 @@ void store_policy_rows_free(StorePolicyRow *rows, int n)
     free(rows);
 }
 
+/* ---- evaluations ---------------------------------------------------------- */
+
 FmspErr store_eval_add(Store *s, const StoreEval *e)
 {
     sqlite3_stmt *st = prep(s, "INSERT INTO evaluations(policy_id, opponent_id, iteration, "
                                "policy_score, ci95, episodes, policy_faults, opponent_faults, "
                                "fault_summary) VALUES(?,?,?,?,?,?,?,?,?)");
-    if (!st)
-        return fail(s, "storing an evaluation");
-    sqlite3_bind_int64(st, 1, e->policy_id);
-    sqlite3_bind_int64(st, 2, e->opponent_id);
-    sqlite3_bind_int(st, 3, e->iteration);
-    bind_real(st, 4, e->policy_score);
-    bind_real(st, 5, e->ci95);
-    sqlite3_bind_int(st, 6, e->episodes);
-    sqlite3_bind_int(st, 7, e->policy_faults);
-    sqlite3_bind_int(st, 8, e->opponent_faults);
-    bind_text(st, 9, e->fault_summary);
-    return run(s, st, "storing an evaluation");
+    int b = SQLITE_OK;
+    if (st) {
+        bind_int(st, 1, e->policy_id, &b);
+        bind_int(st, 2, e->opponent_id, &b);
+        bind_int(st, 3, e->iteration, &b);
+        bind_real(st, 4, e->policy_score, &b);
+        bind_real(st, 5, e->ci95, &b);
+        bind_int(st, 6, e->episodes, &b);
+        bind_int(st, 7, e->policy_faults, &b);
+        bind_int(st, 8, e->opponent_faults, &b);
+        bind_text(st, 9, e->fault_summary, &b);
+    }
+    return run(s, st, b, "storing an evaluation");
 }
+
+/* ---- model calls ---------------------------------------------------------- */
 
 FmspErr store_call_add(Store *s, StoreCall *c)
 {
-    sqlite3_stmt *st = prep(s, "INSERT INTO model_calls(key, iteration, side, purpose, backend, model, "
-                               "prompt, response, prompt_tokens, completion_tokens, latency_s, "
-                               "cost_usd, http_status, attempts, error, created) "
+    sqlite3_stmt *st = prep(s, "INSERT INTO model_calls(key, iteration, side, purpose, backend, "
+                               "model, prompt, response, prompt_tokens, completion_tokens, "
+                               "latency_s, cost_usd, http_status, attempts, error, created) "
                                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,julianday('now'))");
     if (!st)
         return fail(s, "recording a model call");
-    sqlite3_bind_int(st, 1, c->key);
-    sqlite3_bind_int(st, 2, c->iteration);
-    sqlite3_bind_int(st, 3, c->side);
-    bind_text(st, 4, c->purpose);
-    bind_text(st, 5, c->backend);
-    bind_text(st, 6, c->model);
-    bind_text(st, 7, c->prompt);
-    bind_text(st, 8, c->response);
-    sqlite3_bind_int64(st, 9, c->prompt_tokens);
-    sqlite3_bind_int64(st, 10, c->completion_tokens);
-    bind_real(st, 11, c->latency_s);
-    bind_real(st, 12, c->cost_usd);
-    sqlite3_bind_int(st, 13, c->http_status);
-    sqlite3_bind_int(st, 14, c->attempts);
-    bind_text(st, 15, c->error);
+    int b = SQLITE_OK;
+    bind_int(st, 1, c->key, &b);
+    bind_int(st, 2, c->iteration, &b);
+    bind_int(st, 3, c->side, &b);
+    bind_text(st, 4, c->purpose, &b);
+    bind_text(st, 5, c->backend, &b);
+    bind_text(st, 6, c->model, &b);
+    bind_text(st, 7, c->prompt, &b);
+    bind_text(st, 8, c->response, &b);
+    bind_int(st, 9, c->prompt_tokens, &b);
+    bind_int(st, 10, c->completion_tokens, &b);
+    bind_real(st, 11, c->latency_s, &b);
+    bind_real(st, 12, c->cost_usd, &b);
+    bind_int(st, 13, c->http_status, &b);
+    bind_int(st, 14, c->attempts, &b);
+    bind_text(st, 15, c->error, &b);
+    if (b != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return fail_code(s, b, "recording a model call");
+    }
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc == SQLITE_CONSTRAINT) {
+    if (rc == SQLITE_CONSTRAINT_UNIQUE) {
         snprintf(s->msg, sizeof s->msg, "duplicate model call key %d", c->key);
         return FMSP_ERR_DB;
     }
     if (rc != SQLITE_DONE)
-        return fail(s, "recording a model call");
+        return fail_code(s, rc, "recording a model call");
     c->id = sqlite3_last_insert_rowid(s->db);
     return FMSP_OK;
 }
@@ -494,6 +762,7 @@ FmspErr store_call_get(Store *s, int key, char **response, char **error, long *p
         return fail(s, "reading a model call");
     sqlite3_bind_int(st, 1, key);
     int rc = sqlite3_step(st);
+    FmspErr e = FMSP_OK;
     if (rc == SQLITE_ROW) {
         *response = col_text(st, 0);
         if (error)
@@ -502,11 +771,14 @@ FmspErr store_call_get(Store *s, int key, char **response, char **error, long *p
             *prompt_tokens = (long)sqlite3_column_int64(st, 2);
         if (completion_tokens)
             *completion_tokens = (long)sqlite3_column_int64(st, 3);
+    } else if (rc == SQLITE_DONE) {
+        snprintf(s->msg, sizeof s->msg, "no model call with key %d", key);
+        e = FMSP_ERR_NOTFOUND;
+    } else {
+        e = fail(s, "reading a model call");
     }
     sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return FMSP_ERR_NOTFOUND;
-    return rc == SQLITE_ROW ? FMSP_OK : fail(s, "reading a model call");
+    return e;
 }
 
 FmspErr store_call_totals(Store *s, long *calls, long *failed, long *tokens, double *cost)
@@ -514,28 +786,37 @@ FmspErr store_call_totals(Store *s, long *calls, long *failed, long *tokens, dou
     *calls = *failed = *tokens = 0;
     *cost = 0;
     sqlite3_stmt *st = prep(s, "SELECT COUNT(*), COALESCE(SUM(error IS NOT NULL), 0), "
-                               "COALESCE(SUM(prompt_tokens + completion_tokens), 0), "
+                               "COALESCE(SUM(COALESCE(prompt_tokens, 0) + "
+                               "COALESCE(completion_tokens, 0)), 0), "
                                "COALESCE(SUM(cost_usd), 0) FROM model_calls");
     if (!st)
         return fail(s, "summing model calls");
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
         *calls = (long)sqlite3_column_int64(st, 0);
         *failed = (long)sqlite3_column_int64(st, 1);
         *tokens = (long)sqlite3_column_int64(st, 2);
         *cost = sqlite3_column_double(st, 3);
     }
     sqlite3_finalize(st);
-    return FMSP_OK;
+    return rc == SQLITE_ROW ? FMSP_OK : fail(s, "summing model calls");
 }
+
+/* ---- requests, iterations, events ----------------------------------------- */
 
 FmspErr store_request_put(Store *s, int iteration, const char *json)
 {
-    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO requests(iteration, plan) VALUES(?, ?)");
-    if (st) {
-        sqlite3_bind_int(st, 1, iteration);
-        bind_text(st, 2, json);
+    if (!json) {
+        snprintf(s->msg, sizeof s->msg, "storing the plan of iteration %d: no plan", iteration);
+        return FMSP_ERR_ARG;
     }
-    return run(s, st, "storing a plan");
+    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO requests(iteration, plan) VALUES(?, ?)");
+    int b = SQLITE_OK;
+    if (st) {
+        bind_int(st, 1, iteration, &b);
+        bind_text(st, 2, json, &b);
+    }
+    return run(s, st, b, "storing a plan");
 }
 
 FmspErr store_request_get(Store *s, int iteration, char **json)
@@ -546,23 +827,39 @@ FmspErr store_request_get(Store *s, int iteration, char **json)
         return fail(s, "reading a plan");
     sqlite3_bind_int(st, 1, iteration);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    FmspErr e = FMSP_OK;
+    if (rc == SQLITE_ROW) {
         *json = col_text(st, 0);
+    } else if (rc == SQLITE_DONE) {
+        snprintf(s->msg, sizeof s->msg, "no plan for iteration %d", iteration);
+        e = FMSP_ERR_NOTFOUND;
+    } else {
+        e = fail(s, "reading a plan");
+    }
     sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return FMSP_ERR_NOTFOUND;
-    return rc == SQLITE_ROW ? FMSP_OK : fail(s, "reading a plan");
+    return e;
 }
 
 FmspErr store_iteration_done(Store *s, int iteration, const char *summary_json)
 {
     sqlite3_stmt *st = prep(s, "INSERT INTO iterations(iteration, summary, done) "
                                "VALUES(?, ?, julianday('now'))");
-    if (st) {
-        sqlite3_bind_int(st, 1, iteration);
-        bind_text(st, 2, summary_json);
+    if (!st)
+        return fail(s, "marking an iteration done");
+    int b = SQLITE_OK;
+    bind_int(st, 1, iteration, &b);
+    bind_text(st, 2, summary_json, &b);
+    if (b != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return fail_code(s, b, "marking an iteration done");
     }
-    return run(s, st, "marking an iteration done");
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        snprintf(s->msg, sizeof s->msg, "iteration %d is already marked done", iteration);
+        return FMSP_ERR_DB;
+    }
+    return rc == SQLITE_DONE ? FMSP_OK : fail_code(s, rc, "marking an iteration done");
 }
 
 FmspErr store_last_iteration(Store *s, int *iteration)
@@ -571,20 +868,22 @@ FmspErr store_last_iteration(Store *s, int *iteration)
     sqlite3_stmt *st = prep(s, "SELECT COALESCE(MAX(iteration), -1) FROM iterations");
     if (!st)
         return fail(s, "reading progress");
-    if (sqlite3_step(st) == SQLITE_ROW)
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
         *iteration = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
-    return FMSP_OK;
+    return rc == SQLITE_ROW ? FMSP_OK : fail(s, "reading progress");
 }
 
 FmspErr store_event(Store *s, int iteration, const char *kind, const char *detail)
 {
     sqlite3_stmt *st = prep(s, "INSERT INTO events(iteration, kind, detail, at) "
                                "VALUES(?, ?, ?, julianday('now'))");
+    int b = SQLITE_OK;
     if (st) {
-        sqlite3_bind_int(st, 1, iteration);
-        bind_text(st, 2, kind);
-        bind_text(st, 3, detail);
+        bind_int(st, 1, iteration, &b);
+        bind_text(st, 2, kind, &b);
+        bind_text(st, 3, detail, &b);
     }
-    return run(s, st, "logging an event");
+    return run(s, st, b, "logging an event");
 }

@@ -43,6 +43,16 @@ void store_close(Store *s);
  * full disk. For quotas, and for tests of the full-disk path. */
 FmspErr store_limit_pages(Store *s, long pages);
 
+/* Hard caps: one text or blob value (a source, a prompt, a response) is at
+ * most STORE_MAX_VALUE bytes (longer: FMSP_ERR_TOOBIG, nothing written; a
+ * longer value in a damaged file is refused on reading); an embedding has
+ * at most STORE_MAX_EMBED_DIM floats. */
+#define STORE_MAX_VALUE (64 * 1024 * 1024)
+#define STORE_MAX_EMBED_DIM 65536
+
+/* PRAGMA quick_check: FMSP_OK, or FMSP_ERR_DB with what is damaged. */
+FmspErr store_check(Store *s);
+
 /* Last error message of the store (static storage inside the Store). */
 const char *store_errmsg(const Store *s);
 

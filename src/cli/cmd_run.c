@@ -1,0 +1,458 @@
+/*
+ * cmd_run.c - `fmsp run`: an FMSP search (open-loop, vFMSP, NSSP, QDSP) on
+ * Car Tag, stored in a run database, resumable, with a live progress line.
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "core/util.h"
+#include "search/search.h"
+
+static const char run_help[] =
+    "usage: fmsp run [options]\n"
+    "       fmsp run --resume DB [--iterations N ...]\n"
+    "\n"
+    "Runs Foundation-Model Self-Play on Car Tag: a foundation model (or the\n"
+    "builtin program-synthesis operator, a non-FM baseline) writes pursuer and\n"
+    "evader policies in C, they play in the sandbox, and the archive keeps what\n"
+    "the algorithm values. Everything goes into a SQLite run database.\n"
+    "\n"
+    "Search:\n"
+    "  --domain NAME       cartag (default; the only domain so far)\n"
+    "  --algo NAME         qdsp (default), vfmsp, nssp, open-loop\n"
+    "  --iterations N      candidates to generate, both sides together (default 40)\n"
+    "  --max-tokens N      stop after N model tokens\n"
+    "  --max-cost USD      stop after this estimated cost\n"
+    "  --max-time SEC      stop after this wall time (resume continues)\n"
+    "  --seed S            run seed (default 1)\n"
+    "  --opponents N       archive opponents sampled per side for quality (default 3)\n"
+    "  --novelty D         novelty threshold on code-embedding distance (default 0.03)\n"
+    "  --judge             also ask the model whether a candidate is novel (nssp, qdsp)\n"
+    "  --repairs N         repair requests after a failed candidate (default 2)\n"
+    "  --baselines DIR     human-designed baselines: opponents and archive seeds\n"
+    "  --seeds simple|all  seed the archives with one baseline per side, or all\n"
+    "\n"
+    "Foundation model:\n"
+    "  --fm NAME           builtin (default, offline), openai, anthropic, replay\n"
+    "  --model NAME        model name (openai: gpt-4o-mini, anthropic: claude-3-5-haiku-latest)\n"
+    "  --base-url URL      endpoint (any OpenAI-compatible server: vLLM, llama.cpp, Ollama...)\n"
+    "  --api-key-env VAR   environment variable holding the key (default OPENAI_API_KEY /\n"
+    "                      ANTHROPIC_API_KEY); the key is never stored or logged\n"
+    "  --temperature T     sampling temperature (default 0.8)\n"
+    "  --in-flight N       iterations generated at once (default 4)\n"
+    "  --replay-from DB    with --fm replay: the recorded run to answer from\n"
+    "  --price-in USD      cost per million prompt tokens (for estimates)\n"
+    "  --price-out USD     cost per million completion tokens\n"
+    "\n"
+    "Run:\n"
+    "  --db PATH           run database to create (default runs/<algo>-<time>.db)\n"
+    "  --resume DB         continue an interrupted run (budgets may be raised)\n"
+    "  --dry-run           print the first prompt of each side and exit, calling no model\n"
+    "  --quiet             no progress line\n"
+    "  -h, --help          this help\n"
+    "\n";
+
+enum {
+    R_DOMAIN = 2000, R_ALGO, R_ITER, R_MAXTOK, R_MAXCOST, R_MAXTIME, R_OPP, R_NOV, R_JUDGE,
+    R_REPAIRS, R_BASE, R_SEEDS, R_FM, R_MODEL, R_URL, R_KEYENV, R_TEMP, R_INFLIGHT,
+    R_REPLAY, R_PIN, R_POUT, R_DB, R_RESUME, R_DRY, R_QUIET
+};
+
+typedef struct RunUi {
+    int tty, quiet;
+    double last_print;
+} RunUi;
+
+static void fmt_q(char *buf, size_t n, double v)
+{
+    if (isnan(v))
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, "%.3f", v);
+}
+
+static void on_progress(void *ctx, const SearchProgress *p)
+{
+    RunUi *ui = ctx;
+    if (ui->quiet)
+        return;
+    double now = util_now();
+    int last = p->iteration + 1 >= p->iterations;
+    if (!ui->tty && !last && now - ui->last_print < 5.0)
+        return;
+    ui->last_print = now;
+    char pb[16], pm[16], eb[16], em[16];
+    fmt_q(pb, sizeof pb, p->side[0].best);
+    fmt_q(pm, sizeof pm, p->side[0].mean);
+    fmt_q(eb, sizeof eb, p->side[1].best);
+    fmt_q(em, sizeof em, p->side[1].mean);
+    fprintf(stderr,
+            "%s[%d/%d] pursuers %d (best %s, mean %s)  evaders %d (best %s, mean %s)  "
+            "calls %ld tokens %ld cost $%.4f  failed %d  %.0fs%s",
+            ui->tty ? "\r\033[K" : "", p->iteration + 1, p->iterations, p->side[0].archive, pb,
+            pm, p->side[1].archive, eb, em, p->calls, p->tokens, p->cost, p->failures,
+            p->seconds, ui->tty ? "" : "\n");
+    fflush(stderr);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    search_stop();
+}
+
+static void print_report(Search *s, const char *db_path)
+{
+    SearchReport rep;
+    char err[512] = "";
+    if (search_report(s, &rep, err, sizeof err)) {
+        fprintf(stderr, "fmsp run: report failed: %s\n", err);
+        return;
+    }
+    const SearchConfig *c = search_config(s);
+    printf("\n%s run on Car Tag with %s%s, seed %llu: %s\n", search_algo_name(c->algo),
+           fm_backend_name(c->fm.backend),
+           c->fm.backend == FM_BUILTIN ? " (offline program-synthesis operator, not a model)" : "",
+           (unsigned long long)c->seed, db_path);
+    const char *sides[2] = {"pursuer", "evader"};
+    for (int k = 0; k < 2; k++) {
+        printf("  %ss: archive %d, distinct strategies %d\n", sides[k], rep.archive[k],
+               rep.distinct[k]);
+        if (rep.best_id[k])
+            printf("    best found:    %-28s %.3f vs the baseline %ss\n", rep.best_name[k],
+                   rep.best_vs_baselines[k], sides[1 - k]);
+        else
+            printf("    best found:    (none beyond the seeds yet)\n");
+        printf("    best baseline: %-28s %.3f vs the baseline %ss\n", rep.best_baseline[k],
+               rep.best_baseline_vs_baselines[k], sides[1 - k]);
+    }
+    printf("  (scores are each side's own mean score, 1 = best; "
+           "see 'fmsp show %s', 'fmsp export %s DIR')\n",
+           db_path, db_path);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        CLI_GAME_OPTIONS,
+        {"domain", required_argument, 0, R_DOMAIN},
+        {"algo", required_argument, 0, R_ALGO},
+        {"iterations", required_argument, 0, R_ITER},
+        {"max-tokens", required_argument, 0, R_MAXTOK},
+        {"max-cost", required_argument, 0, R_MAXCOST},
+        {"max-time", required_argument, 0, R_MAXTIME},
+        {"opponents", required_argument, 0, R_OPP},
+        {"novelty", required_argument, 0, R_NOV},
+        {"judge", no_argument, 0, R_JUDGE},
+        {"repairs", required_argument, 0, R_REPAIRS},
+        {"baselines", required_argument, 0, R_BASE},
+        {"seeds", required_argument, 0, R_SEEDS},
+        {"fm", required_argument, 0, R_FM},
+        {"model", required_argument, 0, R_MODEL},
+        {"base-url", required_argument, 0, R_URL},
+        {"api-key-env", required_argument, 0, R_KEYENV},
+        {"temperature", required_argument, 0, R_TEMP},
+        {"in-flight", required_argument, 0, R_INFLIGHT},
+        {"replay-from", required_argument, 0, R_REPLAY},
+        {"price-in", required_argument, 0, R_PIN},
+        {"price-out", required_argument, 0, R_POUT},
+        {"db", required_argument, 0, R_DB},
+        {"resume", required_argument, 0, R_RESUME},
+        {"dry-run", no_argument, 0, R_DRY},
+        {"quiet", no_argument, 0, R_QUIET},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    CliGame g;
+    cli_game_init(&g);
+    g.match.episodes = 10; /* per evaluation match; --episodes changes it */
+    SearchConfig cfg;
+    search_config_default(&cfg);
+    const char *db_path = NULL, *resume = NULL, *fm_name = "builtin";
+    const char *model = NULL, *url = NULL, *keyenv = NULL, *replay = NULL;
+    double temp = NAN, pin = 0, pout = 0;
+    int dry = 0, quiet = 0, in_flight = 0;
+    long iv;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            printf("%s%s", run_help, cli_game_options_help);
+            return 0;
+        case R_DOMAIN:
+            if (strcmp(optarg, "cartag") != 0) {
+                fprintf(stderr, "fmsp run: domain '%s' is not available yet (available: cartag)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case R_ALGO:
+            if (search_algo_parse(optarg, &cfg.algo)) {
+                fprintf(stderr, "fmsp run: unknown algorithm '%s' (qdsp, vfmsp, nssp, open-loop)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case R_ITER:
+            if (cli_parse_int("run", "--iterations", optarg, 1, 10000000, &iv))
+                return 2;
+            cfg.iterations = (int)iv;
+            break;
+        case R_MAXTOK:
+            if (cli_parse_int("run", "--max-tokens", optarg, 1, 2000000000L, &iv))
+                return 2;
+            cfg.max_tokens = iv;
+            break;
+        case R_MAXCOST:
+            if (cli_parse_double("run", "--max-cost", optarg, 0.0001, 1e9, &cfg.max_cost))
+                return 2;
+            break;
+        case R_MAXTIME:
+            if (cli_parse_double("run", "--max-time", optarg, 1, 1e9, &cfg.max_seconds))
+                return 2;
+            break;
+        case R_OPP:
+            if (cli_parse_int("run", "--opponents", optarg, 0, 100, &iv))
+                return 2;
+            cfg.opponents = (int)iv;
+            break;
+        case R_NOV:
+            if (cli_parse_double("run", "--novelty", optarg, 0, 2, &cfg.novelty))
+                return 2;
+            break;
+        case R_JUDGE:
+            cfg.judge = 1;
+            break;
+        case R_REPAIRS:
+            if (cli_parse_int("run", "--repairs", optarg, 0, 7, &iv))
+                return 2;
+            cfg.max_repairs = (int)iv;
+            break;
+        case R_BASE:
+            snprintf(cfg.baselines_dir, sizeof cfg.baselines_dir, "%s", optarg);
+            break;
+        case R_SEEDS:
+            if (strcmp(optarg, "simple") && strcmp(optarg, "all")) {
+                fprintf(stderr, "fmsp run: --seeds must be 'simple' or 'all', not '%s'\n", optarg);
+                return 2;
+            }
+            snprintf(cfg.seeds, sizeof cfg.seeds, "%s", optarg);
+            break;
+        case R_FM:
+            fm_name = optarg;
+            break;
+        case R_MODEL:
+            model = optarg;
+            break;
+        case R_URL:
+            url = optarg;
+            break;
+        case R_KEYENV:
+            keyenv = optarg;
+            break;
+        case R_TEMP:
+            if (cli_parse_double("run", "--temperature", optarg, 0, 2, &temp))
+                return 2;
+            break;
+        case R_INFLIGHT:
+            if (cli_parse_int("run", "--in-flight", optarg, 1, 64, &iv))
+                return 2;
+            in_flight = (int)iv;
+            break;
+        case R_REPLAY:
+            replay = optarg;
+            break;
+        case R_PIN:
+            if (cli_parse_double("run", "--price-in", optarg, 0, 1e6, &pin))
+                return 2;
+            break;
+        case R_POUT:
+            if (cli_parse_double("run", "--price-out", optarg, 0, 1e6, &pout))
+                return 2;
+            break;
+        case R_DB:
+            db_path = optarg;
+            break;
+        case R_RESUME:
+            resume = optarg;
+            break;
+        case R_DRY:
+            dry = 1;
+            break;
+        case R_QUIET:
+            quiet = 1;
+            break;
+        default:
+            if (opt < OPT_SCENARIO || opt >= OPT_GAME_LAST)
+                return cli_usage_error("run");
+            if (cli_game_option(&g, "run", opt, optarg))
+                return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "fmsp run: unexpected argument '%s'\n", argv[optind]);
+        return cli_usage_error("run");
+    }
+    int episodes = g.match.episodes > RUNNER_MAX_BATCH ? RUNNER_MAX_BATCH : g.match.episodes;
+    if (cli_game_finish(&g, "run"))
+        return 2;
+    cfg.eval.params = g.match.params;
+    cfg.eval.limits = g.match.limits;
+    cfg.eval.mode = RUNNER_SANDBOX;
+    cfg.eval.episodes = episodes;
+    cfg.eval.batch = episodes;
+    FmBackend backend;
+    if (fm_backend_parse(fm_name, &backend)) {
+        fprintf(stderr, "fmsp run: unknown --fm '%s' (builtin, openai, anthropic, replay)\n",
+                fm_name);
+        return 2;
+    }
+    fm_config_default(&cfg.fm, backend);
+    if (model)
+        snprintf(cfg.fm.model, sizeof cfg.fm.model, "%s", model);
+    if (url)
+        snprintf(cfg.fm.base_url, sizeof cfg.fm.base_url, "%s", url);
+    if (keyenv)
+        snprintf(cfg.fm.api_key_env, sizeof cfg.fm.api_key_env, "%s", keyenv);
+    if (!isnan(temp))
+        cfg.fm.temperature = temp;
+    cfg.fm.price_in_per_mtok = pin;
+    cfg.fm.price_out_per_mtok = pout;
+    if (in_flight)
+        cfg.in_flight = in_flight;
+    cfg.fm.max_in_flight = cfg.in_flight;
+    if (backend == FM_REPLAY) {
+        if (!replay) {
+            fprintf(stderr, "fmsp run: --fm replay needs --replay-from DB (a recorded run)\n");
+            return 2;
+        }
+        snprintf(cfg.fm.replay_db, sizeof cfg.fm.replay_db, "%s", replay);
+    }
+    cfg.seed = g.match.seed;
+    if (!cfg.baselines_dir[0]) {
+        const char *root = getenv("FMSP_ROOT");
+        char *exe = util_exe_dir();
+        char *cand[3] = {root ? xasprintf("%s/policies/baselines", root) : NULL,
+                         xasprintf("%s/../policies/baselines", exe),
+                         xasprintf("%s/../share/fmsp/policies/baselines", exe)};
+        for (int i = 0; i < 3; i++) {
+            struct stat st;
+            if (cand[i] && !cfg.baselines_dir[0] && stat(cand[i], &st) == 0 && S_ISDIR(st.st_mode))
+                snprintf(cfg.baselines_dir, sizeof cfg.baselines_dir, "%s", cand[i]);
+            free(cand[i]);
+        }
+        free(exe);
+        if (!cfg.baselines_dir[0]) {
+            fprintf(stderr, "fmsp run: cannot find the baseline policies; pass --baselines DIR\n");
+            return 2;
+        }
+    }
+
+    char err[2048] = "";
+    Search *s = NULL;
+    FmspErr e;
+    char path_buf[1200];
+    char tmpdir[] = "/tmp/fmsp-dry-XXXXXX";
+    if (dry) {
+        if (!mkdtemp(tmpdir)) {
+            fprintf(stderr, "fmsp run: cannot create a temporary folder\n");
+            return 1;
+        }
+        snprintf(path_buf, sizeof path_buf, "%s/dry.db", tmpdir);
+        db_path = path_buf;
+    }
+    if (resume) {
+        db_path = resume;
+        SearchConfig over = {0};
+        int iter_given = 0;
+        for (int i = 1; i < argc; i++)
+            iter_given |= strncmp(argv[i], "--iterations", 12) == 0;
+        over.iterations = iter_given ? cfg.iterations : 0;
+        over.max_tokens = cfg.max_tokens;
+        over.max_cost = cfg.max_cost;
+        over.max_seconds = cfg.max_seconds;
+        e = search_resume(resume, &g.compile, &over, &s, err, sizeof err);
+    } else {
+        if (!db_path) {
+            util_mkdirs("runs", err, sizeof err);
+            time_t now = time(NULL);
+            struct tm tm;
+            localtime_r(&now, &tm);
+            char stamp[32];
+            strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+            snprintf(path_buf, sizeof path_buf, "runs/%s-%s.db", search_algo_name(cfg.algo), stamp);
+            db_path = path_buf;
+        }
+        e = search_create(&cfg, &g.compile, db_path, &s, err, sizeof err);
+    }
+    if (e) {
+        fprintf(stderr, "fmsp run: %s\n", err);
+        if (dry) {
+            unlink(path_buf);
+            rmdir(tmpdir);
+        }
+        return 1;
+    }
+    int rc = 0;
+    if (dry) {
+        char *pp = NULL, *ep = NULL;
+        e = search_dry_run(s, &pp, &ep, err, sizeof err);
+        if (e) {
+            fprintf(stderr, "fmsp run: %s\n", err);
+            rc = 1;
+        } else {
+            printf("===== first pursuer prompt =====\n%s\n===== first evader prompt =====\n%s\n",
+                   pp, ep);
+        }
+        free(pp);
+        free(ep);
+        search_free(s);
+        char cmd[1300];
+        snprintf(cmd, sizeof cmd, "%s", path_buf);
+        unlink(cmd);
+        strcat(cmd, "-wal");
+        unlink(cmd);
+        snprintf(cmd, sizeof cmd, "%s-shm", path_buf);
+        unlink(cmd);
+        rmdir(tmpdir);
+        return rc;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    RunUi ui = {isatty(2), quiet, 0};
+    if (!quiet)
+        fprintf(stderr, "fmsp run: %s with %s%s, %d iterations, database %s\n",
+                search_algo_name(search_config(s)->algo), fm_backend_name(search_config(s)->fm.backend),
+                search_config(s)->fm.backend == FM_BUILTIN ? " (offline operator, not a model)" : "",
+                search_config(s)->iterations, db_path);
+    e = search_run(s, on_progress, &ui, err, sizeof err);
+    if (ui.tty && !quiet)
+        fprintf(stderr, "\n");
+    if (e) {
+        fprintf(stderr, "fmsp run: %s\nfmsp run: completed work is saved; continue with "
+                        "'fmsp run --resume %s'\n",
+                err, db_path);
+        rc = 1;
+    } else {
+        char *status = NULL;
+        store_meta_get(search_store(s), "status", &status);
+        if (status && strcmp(status, "interrupted") == 0)
+            fprintf(stderr, "fmsp run: stopped early; continue with 'fmsp run --resume %s'\n",
+                    db_path);
+        free(status);
+        print_report(s, db_path);
+    }
+    search_free(s);
+    return rc;
+}

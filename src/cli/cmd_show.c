@@ -1,0 +1,239 @@
+/*
+ * cmd_show.c - `fmsp show DB` summarises a run and `fmsp export DB DIR`
+ * writes its archive as policy files that `fmsp eval` accepts.
+ */
+#include <ctype.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "core/util.h"
+#include "store/store.h"
+
+static const char show_help[] =
+    "usage: fmsp show [--top N] DB\n"
+    "\n"
+    "Summarises a run database: configuration and status, the archive of each\n"
+    "side (best first) with lineage, failed candidates by cause, and model\n"
+    "usage (calls, tokens, estimated cost).\n";
+
+static const char export_help[] =
+    "usage: fmsp export [--all] DB DIR\n"
+    "\n"
+    "Writes the archive policies of a run as C files into DIR (created if\n"
+    "needed), named <name>.c, ready for 'fmsp eval DIR'. With --all, every\n"
+    "valid candidate is written, not only the archive.\n";
+
+static int open_db(const char *cmd, const char *path, Store **db)
+{
+    char err[512];
+    if (store_open(path, 0, db, err, sizeof err)) {
+        fprintf(stderr, "fmsp %s: %s\n", cmd, err);
+        return 1;
+    }
+    return 0;
+}
+
+static int cmp_quality_desc(const void *a, const void *b)
+{
+    const StorePolicyRow *x = a, *y = b;
+    double qx = isnan(x->quality) ? -1 : x->quality, qy = isnan(y->quality) ? -1 : y->quality;
+    return qx < qy ? 1 : qx > qy ? -1 : (x->id > y->id) - (x->id < y->id);
+}
+
+/* Prints the ancestry of a policy: id <- parent <- grandparent ... */
+static void print_lineage(Store *db, int64_t id)
+{
+    printf("      lineage: #%lld", (long long)id);
+    for (int depth = 0; depth < 12; depth++) {
+        StorePolicyRow r;
+        if (store_policy_get(db, id, &r))
+            break;
+        json_t *pa = json_loads(r.parents ? r.parents : "[]", 0, NULL);
+        int64_t parent = json_array_size(pa) ? json_integer_value(json_array_get(pa, 0)) : 0;
+        json_decref(pa);
+        store_policy_row_release(&r);
+        if (!parent)
+            break;
+        StorePolicyRow pr;
+        if (store_policy_get(db, parent, &pr))
+            break;
+        printf(" <- #%lld %s", (long long)parent, pr.name ? pr.name : "");
+        store_policy_row_release(&pr);
+        id = parent;
+    }
+    printf("\n");
+}
+
+int cmd_show(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"top", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    long top = 5;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (opt == 'h') {
+            printf("%s", show_help);
+            return 0;
+        }
+        if (opt != 't' || cli_parse_int("show", "--top", optarg, 1, 1000, &top))
+            return opt == 't' ? 2 : cli_usage_error("show");
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "fmsp show: expected one run database\n");
+        return cli_usage_error("show");
+    }
+    Store *db;
+    if (open_db("show", argv[optind], &db))
+        return 1;
+    char *config = NULL, *status = NULL;
+    store_meta_get(db, "config", &config);
+    store_meta_get(db, "status", &status);
+    int last = -1;
+    store_last_iteration(db, &last);
+    json_t *cj = config ? json_loads(config, 0, NULL) : NULL;
+    json_t *fm = json_object_get(cj, "fm");
+    printf("run %s: %s, algorithm %s, %s%s, seed %lld\n", argv[optind], status ? status : "?",
+           json_string_value(json_object_get(cj, "algo")) ?: "?",
+           json_string_value(json_object_get(fm, "backend")) ?: "?",
+           json_string_value(json_object_get(fm, "backend")) &&
+                   strcmp(json_string_value(json_object_get(fm, "backend")), "builtin") == 0
+               ? " (offline program-synthesis operator, not a model)"
+               : "",
+           (long long)json_integer_value(json_object_get(cj, "seed")));
+    printf("iterations completed: %d of %lld\n", last + 1,
+           (long long)json_integer_value(json_object_get(cj, "iterations")));
+    json_decref(cj);
+    free(config);
+    free(status);
+
+    const char *sides[2] = {"pursuers", "evaders"};
+    for (int k = 0; k < 2; k++) {
+        StorePolicyRow *rows;
+        int n;
+        if (store_policy_list(db, k + 1, 1, &rows, &n))
+            continue;
+        qsort(rows, (size_t)n, sizeof *rows, cmp_quality_desc);
+        printf("\n%s: %d in the archive\n", sides[k], n);
+        for (int i = 0; i < n && i < top; i++) {
+            printf("  #%-5lld %-24s quality %s%.3f  %s%s\n", (long long)rows[i].id,
+                   rows[i].name ? rows[i].name : "?", "", isnan(rows[i].quality) ? -1 : rows[i].quality,
+                   rows[i].origin, rows[i].iteration >= 0 ? "" : " (seed)");
+            if (rows[i].iteration >= 0)
+                print_lineage(db, rows[i].id);
+        }
+        store_policy_rows_free(rows, n);
+    }
+    StorePolicyRow *all;
+    int n;
+    if (store_policy_list(db, 0, 0, &all, &n) == FMSP_OK) {
+        const char *kinds[16];
+        int counts[16], nk = 0, cands = 0;
+        for (int i = 0; i < n; i++) {
+            if (all[i].iteration < 0)
+                continue;
+            cands++;
+            int j = 0;
+            while (j < nk && strcmp(kinds[j], all[i].status) != 0)
+                j++;
+            if (j == nk && nk < 16) {
+                kinds[nk] = all[i].status;
+                counts[nk++] = 0;
+            }
+            if (j < 16)
+                counts[j]++;
+        }
+        printf("\ncandidates: %d (", cands);
+        for (int j = 0; j < nk; j++)
+            printf("%s%s %d", j ? ", " : "", kinds[j], counts[j]);
+        printf(")\n");
+        int shown = 0;
+        for (int i = n - 1; i >= 0 && shown < 3; i--) {
+            if (all[i].iteration < 0 || !strcmp(all[i].status, "ok") ||
+                !strcmp(all[i].status, "rejected"))
+                continue;
+            char line[161];
+            snprintf(line, sizeof line, "%s", all[i].reason ? all[i].reason : "");
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = 0;
+            printf("  recent failure: #%lld iteration %d %s: %s\n", (long long)all[i].id,
+                   all[i].iteration, all[i].status, line);
+            shown++;
+        }
+        store_policy_rows_free(all, n);
+    }
+    long calls = 0, failed = 0, tokens = 0;
+    double cost = 0;
+    store_call_totals(db, &calls, &failed, &tokens, &cost);
+    printf("model calls: %ld (%ld failed), tokens %ld, estimated cost $%.4f\n", calls, failed,
+           tokens, cost);
+    store_close(db);
+    return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"all", no_argument, 0, 'a'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int all = 0, opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (opt == 'h') {
+            printf("%s", export_help);
+            return 0;
+        }
+        if (opt != 'a')
+            return cli_usage_error("export");
+        all = 1;
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr, "fmsp export: expected a run database and a folder\n");
+        return cli_usage_error("export");
+    }
+    Store *db;
+    if (open_db("export", argv[optind], &db))
+        return 1;
+    const char *dir = argv[optind + 1];
+    char err[512];
+    if (util_mkdirs(dir, err, sizeof err)) {
+        fprintf(stderr, "fmsp export: %s\n", err);
+        store_close(db);
+        return 1;
+    }
+    StorePolicyRow *rows;
+    int n, written = 0, rc = 0;
+    if (store_policy_list(db, 0, !all, &rows, &n)) {
+        fprintf(stderr, "fmsp export: %s\n", store_errmsg(db));
+        store_close(db);
+        return 1;
+    }
+    for (int i = 0; i < n && rc == 0; i++) {
+        StorePolicyRow *r = &rows[i];
+        if (!r->source || (strcmp(r->status, "ok") && strcmp(r->status, "rejected")))
+            continue;
+        /* names come from the database: keep only safe file-name characters */
+        char name[96];
+        snprintf(name, sizeof name, "%s", r->name ? r->name : "policy");
+        for (char *c = name; *c; c++)
+            if (!(isalnum((unsigned char)*c) || *c == '_' || *c == '-'))
+                *c = '_';
+        char *path = xasprintf("%s/%s_%lld.c", dir, name, (long long)r->id);
+        if (util_write_file(path, r->source, strlen(r->source), err, sizeof err)) {
+            fprintf(stderr, "fmsp export: %s\n", err);
+            rc = 1;
+        } else {
+            written++;
+        }
+        free(path);
+    }
+    store_policy_rows_free(rows, n);
+    store_close(db);
+    if (rc == 0)
+        printf("wrote %d policies to %s\n", written, dir);
+    return rc;
+}
