@@ -1,0 +1,217 @@
+/*
+ * mock_llm_server.c - a real HTTP/1.1 server on loopback that speaks enough
+ * of the OpenAI chat-completions and Anthropic messages wire formats to test
+ * the clients: the "model" field of a request picks the behaviour.
+ *
+ *   usage: mock_llm_server [EXPECTED_KEY]
+ * Prints the port it listens on (127.0.0.1, chosen by the kernel) on the
+ * first line of stdout, then serves until killed; a thread per connection.
+ * GET /stats answers {"requests": N, "auth_ok": N, "auth_bad": N}.
+ *
+ * Models (behaviours): ok, two-blocks, nocode, broken-code, truncated-json,
+ * rate-limit-once (429 with Retry-After: 1, then ok), fail-once (500, then
+ * ok), fail-always (500), stall (never answers), huge (a 20 MiB body),
+ * delay-N (answers after N ms), refusal, error-400.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *expected_key = "";
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static long requests, auth_ok, auth_bad, rate_limited_once, failed_once;
+
+static const char code_answer[] =
+    "Here is a policy.\\n\\n```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_PURSUER);\\n"
+    "void *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\n"
+    "void fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; (void)o; c->u = 1; }\\n"
+    "void fmsp_free(void *s) { (void)s; }\\n```\\n";
+
+static void send_all(int fd, const char *buf, size_t len)
+{
+    while (len) {
+        ssize_t w = write(fd, buf, len);
+        if (w <= 0)
+            return;
+        buf += w;
+        len -= (size_t)w;
+    }
+}
+
+static void reply(int fd, int status, const char *extra_headers, const char *body, size_t len)
+{
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n%s\r\n",
+                     status, status == 200 ? "OK" : "Error", len, extra_headers ? extra_headers : "");
+    send_all(fd, head, (size_t)n);
+    send_all(fd, body, len);
+}
+
+static void reply_text(int fd, int anthropic, const char *text)
+{
+    char body[8192];
+    int n;
+    if (anthropic)
+        n = snprintf(body, sizeof body,
+                     "{\"id\":\"msg_1\",\"type\":\"message\",\"content\":[{\"type\":\"text\",\"text\":\"%s\"}],"
+                     "\"usage\":{\"input_tokens\":11,\"output_tokens\":22}}",
+                     text);
+    else
+        n = snprintf(body, sizeof body,
+                     "{\"id\":\"c1\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"%s\"}}],"
+                     "\"usage\":{\"prompt_tokens\":11,\"completion_tokens\":22}}",
+                     text);
+    reply(fd, 200, NULL, body, (size_t)n);
+}
+
+static void *serve(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char buf[1 << 16];
+    size_t len = 0;
+    char *body = NULL;
+    long clen = 0;
+    while (len < sizeof buf - 1) {
+        ssize_t r = read(fd, buf + len, sizeof buf - 1 - len);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        buf[len] = 0;
+        char *end = strstr(buf, "\r\n\r\n");
+        if (end) {
+            char *cl = strcasestr(buf, "Content-Length:");
+            clen = cl ? strtol(cl + 15, NULL, 10) : 0;
+            body = end + 4;
+            if ((long)(len - (size_t)(body - buf)) >= clen)
+                break;
+        }
+    }
+    if (!body) {
+        close(fd);
+        return NULL;
+    }
+    if (strncmp(buf, "GET /stats", 10) == 0) {
+        char s[256];
+        pthread_mutex_lock(&lock);
+        int n = snprintf(s, sizeof s, "{\"requests\":%ld,\"auth_ok\":%ld,\"auth_bad\":%ld}", requests,
+                         auth_ok, auth_bad);
+        pthread_mutex_unlock(&lock);
+        reply(fd, 200, NULL, s, (size_t)n);
+        close(fd);
+        return NULL;
+    }
+    int anthropic = strstr(buf, "POST /v1/messages") != NULL;
+    char want[700];
+    if (anthropic)
+        snprintf(want, sizeof want, "x-api-key: %s\r\n", expected_key);
+    else
+        snprintf(want, sizeof want, "Authorization: Bearer %s\r\n", expected_key);
+    pthread_mutex_lock(&lock);
+    requests++;
+    if (strcasestr(buf, want))
+        auth_ok++;
+    else
+        auth_bad++;
+    pthread_mutex_unlock(&lock);
+    char model[64] = "ok";
+    char *m = strstr(body, "\"model\":\"");
+    if (m)
+        sscanf(m + 9, "%63[^\"]", model);
+    if (strcmp(model, "ok") == 0) {
+        reply_text(fd, anthropic, code_answer);
+    } else if (strcmp(model, "two-blocks") == 0) {
+        reply_text(fd, anthropic, "Idea:\\n```c\\nu = 1;\\n```\\nFull file:\\n```c\\n#include \\\"fmsp_policy.h\\\"\\n"
+                                  "FMSP_SIDE(FMSP_EVADER);\\nvoid fmsp_act(void) {}\\n```\\n");
+    } else if (strcmp(model, "nocode") == 0) {
+        reply_text(fd, anthropic, "I would rather not write code today.");
+    } else if (strcmp(model, "broken-code") == 0) {
+        reply_text(fd, anthropic, "```c\\nint main( {\\n```\\n");
+    } else if (strcmp(model, "refusal") == 0 && !anthropic) {
+        const char *r = "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":null,\"refusal\":\"no\"}}]}";
+        reply(fd, 200, NULL, r, strlen(r));
+    } else if (strcmp(model, "truncated-json") == 0) {
+        const char *t = "{\"choices\":[{\"message\":{\"content\":\"```c\\nint x";
+        reply(fd, 200, NULL, t, strlen(t));
+    } else if (strcmp(model, "rate-limit-once") == 0) {
+        pthread_mutex_lock(&lock);
+        int first = rate_limited_once++ % 2 == 0;
+        pthread_mutex_unlock(&lock);
+        if (first) {
+            const char *e = "{\"error\":{\"message\":\"slow down\"}}";
+            reply(fd, 429, "Retry-After: 1\r\n", e, strlen(e));
+        } else {
+            reply_text(fd, anthropic, code_answer);
+        }
+    } else if (strcmp(model, "fail-once") == 0) {
+        pthread_mutex_lock(&lock);
+        int first = failed_once++ % 2 == 0;
+        pthread_mutex_unlock(&lock);
+        if (first)
+            reply(fd, 500, NULL, "{\"error\":\"boom\"}", 16);
+        else
+            reply_text(fd, anthropic, code_answer);
+    } else if (strcmp(model, "fail-always") == 0) {
+        const char *e = anthropic ? "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"overloaded\"}}"
+                                  : "{\"error\":{\"message\":\"internal\"}}";
+        reply(fd, anthropic ? 529 : 500, NULL, e, strlen(e));
+    } else if (strcmp(model, "error-400") == 0) {
+        const char *e = "{\"error\":{\"message\":\"bad request: unknown model\"}}";
+        reply(fd, 400, NULL, e, strlen(e));
+    } else if (strcmp(model, "stall") == 0) {
+        sleep(60);
+    } else if (strcmp(model, "huge") == 0) {
+        size_t n = (size_t)20 << 20;
+        char *big = malloc(n);
+        memset(big, 'x', n);
+        reply(fd, 200, NULL, big, n);
+        free(big);
+    } else if (strncmp(model, "delay-", 6) == 0) {
+        usleep((useconds_t)atoi(model + 6) * 1000);
+        reply_text(fd, anthropic, code_answer);
+    } else {
+        reply(fd, 404, NULL, "{\"error\":\"unknown model\"}", 25);
+    }
+    close(fd);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        expected_key = argv[1];
+    signal(SIGPIPE, SIG_IGN);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(s, (struct sockaddr *)&a, sizeof a) != 0 || listen(s, 64) != 0) {
+        perror("mock_llm_server");
+        return 1;
+    }
+    socklen_t al = sizeof a;
+    getsockname(s, (struct sockaddr *)&a, &al);
+    printf("%d\n", ntohs(a.sin_port));
+    fflush(stdout);
+    for (;;) {
+        int c = accept(s, NULL, NULL);
+        if (c < 0)
+            continue;
+        pthread_t t;
+        if (pthread_create(&t, NULL, serve, (void *)(intptr_t)c) == 0)
+            pthread_detach(t);
+        else
+            close(c);
+    }
+}

@@ -1,0 +1,264 @@
+/*
+ * test_fm_http.c - the OpenAI-compatible and Anthropic clients against a
+ * real HTTP server on loopback (tests/support/mock_llm_server.c): normal
+ * answers in both wire formats, code extraction from them, no code, broken
+ * code, truncated JSON, 429 with Retry-After, 500 once and forever, a stalled
+ * connection, an oversized body, a 400 that must not be retried, several
+ * requests in flight, and the API key: sent, never echoed back.
+ */
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "fm/extract.h"
+#include "fm/fm.h"
+#include "harness.h"
+
+static pid_t server;
+static int port;
+static const char key[] = "sk-test-3f9a-secret";
+
+static void start_server(void)
+{
+    int pfd[2];
+    if (pipe(pfd) != 0)
+        abort();
+    server = fork();
+    if (server == 0) {
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        char *bin = xasprintf("%s/tests/support/mock_llm_server", getenv("FMSP_BUILD") ? getenv("FMSP_BUILD") : "build");
+        execl(bin, bin, key, (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    char line[32] = "";
+    ssize_t n = read(pfd[0], line, sizeof line - 1);
+    line[n > 0 ? n : 0] = 0;
+    port = atoi(line);
+    close(pfd[0]);
+}
+
+static FmConfig config(FmBackend b, const char *model)
+{
+    FmConfig c;
+    fm_config_default(&c, b);
+    snprintf(c.base_url, sizeof c.base_url, "http://127.0.0.1:%d/v1", port);
+    snprintf(c.model, sizeof c.model, "%s", model);
+    snprintf(c.api_key_env, sizeof c.api_key_env, "FMSP_TEST_KEY");
+    c.backoff_base_s = 0.01;
+    c.backoff_max_s = 5;
+    c.max_retries = 2;
+    c.timeout_s = 10;
+    c.price_in_per_mtok = 1.0;
+    c.price_out_per_mtok = 2.0;
+    return c;
+}
+
+static FmspErr ask(FmBackend b, const char *model, FmResponse *r, void (*tweak)(FmConfig *))
+{
+    FmConfig c = config(b, model);
+    if (tweak)
+        tweak(&c);
+    FmClient *cl;
+    char err[256];
+    FmspErr e = fm_client_new(&c, &cl, err, sizeof err);
+    if (e) {
+        fprintf(stderr, "client: %s\n", err);
+        return e;
+    }
+    FmMessage m = {"user", "write a pursuer"};
+    FmRequest q = {"system text", &m, 1, NULL, 7, 0};
+    e = fm_complete(cl, &q, r);
+    fm_client_free(cl);
+    return e;
+}
+
+static void no_key_in(const FmResponse *r)
+{
+    CHECK(!r->text || !strstr(r->text, key));
+    CHECK(!r->raw || !strstr(r->raw, key));
+    CHECK(!strstr(r->error, key));
+}
+
+static void test_openai_ok(void)
+{
+    FmResponse r;
+    CHECK(ask(FM_OPENAI, "ok", &r, NULL) == FMSP_OK);
+    CHECK_MSG(r.err == FMSP_OK, "%s", r.error);
+    CHECK(r.http_status == 200 && r.attempts == 1 && r.tag == 7);
+    CHECK(r.prompt_tokens == 11 && r.completion_tokens == 22);
+    CHECK_NEAR(r.cost_usd, (11 * 1.0 + 22 * 2.0) / 1e6, 1e-12);
+    char *code = NULL, why[128];
+    CHECK(extract_policy_code(r.text, &code, why, sizeof why) == FMSP_OK);
+    CHECK(code && strstr(code, "FMSP_SIDE(FMSP_PURSUER)"));
+    free(code);
+    no_key_in(&r);
+    fm_response_release(&r);
+}
+
+static void test_anthropic_ok(void)
+{
+    FmResponse r;
+    CHECK(ask(FM_ANTHROPIC, "ok", &r, NULL) == FMSP_OK);
+    CHECK_MSG(r.err == FMSP_OK, "%s", r.error);
+    CHECK(r.text && strstr(r.text, "fmsp_act"));
+    CHECK(r.prompt_tokens == 11 && r.completion_tokens == 22);
+    no_key_in(&r);
+    fm_response_release(&r);
+    /* overloaded (529) is retried, then reported */
+    CHECK(ask(FM_ANTHROPIC, "fail-always", &r, NULL) == FMSP_OK);
+    CHECK(r.err == FMSP_ERR_NET && r.attempts == 3);
+    CHECK_STR_HAS(r.error, "HTTP 529");
+    CHECK_STR_HAS(r.error, "overloaded");
+    fm_response_release(&r);
+}
+
+static void test_answers_without_good_code(void)
+{
+    FmResponse r;
+    char *code = NULL, why[128];
+    CHECK(ask(FM_OPENAI, "two-blocks", &r, NULL) == FMSP_OK && r.err == FMSP_OK);
+    CHECK(extract_policy_code(r.text, &code, why, sizeof why) == FMSP_OK && strstr(code, "FMSP_EVADER"));
+    free(code);
+    fm_response_release(&r);
+    CHECK(ask(FM_OPENAI, "nocode", &r, NULL) == FMSP_OK && r.err == FMSP_OK);
+    CHECK(extract_policy_code(r.text, &code, why, sizeof why) == FMSP_ERR_PARSE);
+    fm_response_release(&r);
+    CHECK(ask(FM_OPENAI, "broken-code", &r, NULL) == FMSP_OK && r.err == FMSP_OK);
+    CHECK(extract_policy_code(r.text, &code, why, sizeof why) == FMSP_OK); /* the compiler judges it */
+    free(code);
+    fm_response_release(&r);
+    CHECK(ask(FM_OPENAI, "truncated-json", &r, NULL) == FMSP_OK);
+    CHECK(r.err == FMSP_ERR_PARSE && r.text == NULL);
+    CHECK_STR_HAS(r.error, "malformed JSON");
+    fm_response_release(&r);
+    CHECK(ask(FM_OPENAI, "refusal", &r, NULL) == FMSP_OK);
+    CHECK(r.err == FMSP_ERR_PARSE);
+    CHECK_STR_HAS(r.error, "refused");
+    fm_response_release(&r);
+}
+
+static void test_retries(void)
+{
+    FmResponse r;
+    double t0 = util_now();
+    CHECK(ask(FM_OPENAI, "rate-limit-once", &r, NULL) == FMSP_OK);
+    CHECK_MSG(r.err == FMSP_OK && r.attempts == 2, "%s", r.error);
+    CHECK(util_now() - t0 >= 0.95); /* Retry-After: 1 honoured */
+    fm_response_release(&r);
+    CHECK(ask(FM_OPENAI, "fail-once", &r, NULL) == FMSP_OK);
+    CHECK(r.err == FMSP_OK && r.attempts == 2);
+    fm_response_release(&r);
+    CHECK(ask(FM_OPENAI, "fail-always", &r, NULL) == FMSP_OK);
+    CHECK(r.err == FMSP_ERR_NET && r.attempts == 3);
+    CHECK_STR_HAS(r.error, "HTTP 500 after 3 attempts");
+    fm_response_release(&r);
+    CHECK(ask(FM_OPENAI, "error-400", &r, NULL) == FMSP_OK);
+    CHECK(r.err == FMSP_ERR_NET && r.attempts == 1); /* never retried */
+    CHECK_STR_HAS(r.error, "unknown model");
+    fm_response_release(&r);
+}
+
+static void short_timeout(FmConfig *c)
+{
+    c->timeout_s = 1.5;
+    c->max_retries = 1;
+}
+
+static void small_cap(FmConfig *c)
+{
+    c->max_response_bytes = 1 << 20;
+}
+
+static void test_stall_and_oversize(void)
+{
+    FmResponse r;
+    double t0 = util_now();
+    CHECK(ask(FM_OPENAI, "stall", &r, short_timeout) == FMSP_OK);
+    double t = util_now() - t0;
+    CHECK(r.err == FMSP_ERR_NET && r.attempts == 2);
+    CHECK_STR_HAS(r.error, "Timeout");
+    CHECK(t >= 2.9 && t < 8);
+    fm_response_release(&r);
+    CHECK(ask(FM_OPENAI, "huge", &r, small_cap) == FMSP_OK);
+    CHECK(r.err == FMSP_ERR_TOOBIG);
+    CHECK_STR_HAS(r.error, "larger than the 1048576-byte limit");
+    fm_response_release(&r);
+}
+
+static void test_in_flight(void)
+{
+    FmConfig c = config(FM_OPENAI, "delay-300");
+    c.max_in_flight = 4;
+    FmClient *cl;
+    char err[256];
+    CHECK(fm_client_new(&c, &cl, err, sizeof err) == FMSP_OK);
+    FmMessage m = {"user", "hi"};
+    double t0 = util_now();
+    for (int i = 0; i < 8; i++) {
+        FmRequest q = {NULL, &m, 1, NULL, (uint64_t)i, 0};
+        CHECK(fm_submit(cl, &q) == FMSP_OK);
+    }
+    CHECK(fm_in_flight(cl) == 8);
+    int got = 0, seen[8] = {0};
+    FmResponse r;
+    while (fm_wait(cl, 5, &r) == FMSP_OK) {
+        CHECK(r.err == FMSP_OK && r.tag < 8);
+        if (r.tag < 8)
+            seen[r.tag]++;
+        got++;
+        fm_response_release(&r);
+    }
+    double t = util_now() - t0;
+    CHECK(got == 8);
+    for (int i = 0; i < 8; i++)
+        CHECK(seen[i] == 1);
+    CHECK_MSG(t < 1.2, "8 requests of 0.3 s with 4 in flight took %.2f s", t); /* ~0.6 s */
+    fm_client_free(cl);
+}
+
+static void test_key_handling(void)
+{
+    /* the server counted the requests whose key matched */
+    unsetenv("FMSP_TEST_KEY");
+    FmConfig c = config(FM_OPENAI, "ok");
+    FmClient *cl;
+    char err[256];
+    CHECK(fm_client_new(&c, &cl, err, sizeof err) == FMSP_ERR_ARG);
+    CHECK_STR_HAS(err, "FMSP_TEST_KEY is not set");
+    setenv("FMSP_TEST_KEY", key, 1);
+    snprintf(c.base_url, sizeof c.base_url, "ftp://example");
+    CHECK(fm_client_new(&c, &cl, err, sizeof err) == FMSP_ERR_ARG);
+    char *cmd = xasprintf("curl -s http://127.0.0.1:%d/stats", port);
+    FILE *p = popen(cmd, "r");
+    char stats[256] = "";
+    if (p) {
+        if (!fgets(stats, sizeof stats, p))
+            stats[0] = 0;
+        pclose(p);
+    }
+    free(cmd);
+    CHECK_STR_HAS(stats, "\"auth_bad\":0");
+}
+
+int main(void)
+{
+    setenv("FMSP_TEST_KEY", key, 1);
+    start_server();
+    if (port <= 0) {
+        fprintf(stderr, "mock server did not start\n");
+        return 1;
+    }
+    RUN(test_openai_ok);
+    RUN(test_anthropic_ok);
+    RUN(test_answers_without_good_code);
+    RUN(test_retries);
+    RUN(test_stall_and_oversize);
+    RUN(test_in_flight);
+    RUN(test_key_handling);
+    kill(server, SIGKILL);
+    waitpid(server, NULL, 0);
+    return harness_done("test_fm_http");
+}
