@@ -4,6 +4,8 @@
 BUILD=${BUILD:-build}
 export FMSP_WORKER="$PWD/$BUILD/fmsp-worker"
 export FMSP_INCLUDE="$PWD/include"
+export FMSP_BUILD="$PWD/$BUILD"
+export FMSP_ROOT="$PWD"
 "$BUILD"/bench/bench_step
 if command -v python3 >/dev/null 2>&1; then
     python3 bench/step_python.py 1000000
