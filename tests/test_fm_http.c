@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "fm/embed.h"
 #include "fm/extract.h"
+#include "search/search.h"
 #include "fm/fm.h"
 #include "harness.h"
 
@@ -243,6 +245,82 @@ static void test_key_handling(void)
     CHECK_STR_HAS(stats, "\"auth_bad\":0");
 }
 
+static void test_remote_embeddings(void)
+{
+    char url[128], err[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", port);
+    EmbedRemote *r;
+    CHECK(embed_remote_new(url, "emb", "FMSP_TEST_KEY", 5, &r, err, sizeof err) == FMSP_OK);
+    float *a = NULL, *b = NULL, *c = NULL;
+    int da = 0, db = 0, dc = 0;
+    CHECK(embed_remote(r, "int x;", &a, &da, err, sizeof err) == FMSP_OK && da == 8);
+    CHECK(embed_remote(r, "int x;", &b, &db, err, sizeof err) == FMSP_OK && db == 8);
+    CHECK(embed_remote(r, "double y = 2;", &c, &dc, err, sizeof err) == FMSP_OK);
+    double n = 0;
+    for (int i = 0; a && i < 8; i++)
+        n += a[i] * a[i];
+    CHECK_NEAR(n, 1.0, 1e-5);
+    CHECK(a && b && memcmp(a, b, 8 * sizeof(float)) == 0);
+    CHECK(a && c && memcmp(a, c, 8 * sizeof(float)) != 0);
+    free(a);
+    free(b);
+    free(c);
+    embed_remote_free(r);
+    CHECK(embed_remote_new(url, "emb", "FMSP_NO_SUCH_KEY", 5, &r, err, sizeof err) == FMSP_ERR_ARG);
+    CHECK_STR_HAS(err, "FMSP_NO_SUCH_KEY is not set");
+}
+
+/* A whole search against the loopback model, with remote embeddings: it
+ * runs, records every call, and the key appears nowhere in the database. */
+static void test_search_with_http_model(void)
+{
+    char dir[] = "/tmp/fmsp-http-run-XXXXXX";
+    if (!mkdtemp(dir))
+        return;
+    SearchConfig cfg;
+    search_config_default(&cfg);
+    cfg.iterations = 4;
+    cfg.eval.episodes = 2;
+    cfg.eval.batch = 2;
+    cfg.eval.params.T = 4;
+    cfg.eval.params.max_steps = 80;
+    const char *root = getenv("FMSP_ROOT");
+    snprintf(cfg.baselines_dir, sizeof cfg.baselines_dir, "%s/policies/baselines", root ? root : ".");
+    cfg.fm = config(FM_OPENAI, "ok");
+    snprintf(cfg.embed, sizeof cfg.embed, "openai");
+    CompileConfig cc;
+    compile_config_default(&cc);
+    char *db = xasprintf("%s/run.db", dir), err[512] = "";
+    Search *s;
+    FmspErr e = search_create(&cfg, &cc, db, &s, err, sizeof err);
+    CHECK_MSG(e == FMSP_OK, "%s", err);
+    if (e == FMSP_OK) {
+        CHECK_MSG(search_run(s, NULL, NULL, err, sizeof err) == FMSP_OK, "%s", err);
+        long calls, failed, tokens;
+        double cost;
+        store_call_totals(search_store(s), &calls, &failed, &tokens, &cost);
+        CHECK_MSG(calls >= 4 && failed == 0 && tokens == calls * 33, "calls %ld failed %ld tokens %ld", calls, failed, tokens);
+        CHECK(cost > 0);
+        search_free(s);
+    }
+    /* scan the database files for the key */
+    const char *suffix[] = {"", "-wal"};
+    for (int i = 0; i < 2; i++) {
+        char *p = xasprintf("%s%s", db, suffix[i]), *data = NULL;
+        size_t len = 0;
+        if (util_read_file(p, 64u << 20, &data, &len, err, sizeof err) == FMSP_OK) {
+            CHECK_MSG(memmem(data, len, key, strlen(key)) == NULL, "the API key is in %s", p);
+            free(data);
+        }
+        free(p);
+    }
+    free(db);
+    char *cmd = xasprintf("rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+    free(cmd);
+}
+
 int main(void)
 {
     setenv("FMSP_TEST_KEY", key, 1);
@@ -257,6 +335,8 @@ int main(void)
     RUN(test_retries);
     RUN(test_stall_and_oversize);
     RUN(test_in_flight);
+    RUN(test_remote_embeddings);
+    RUN(test_search_with_http_model);
     RUN(test_key_handling);
     kill(server, SIGKILL);
     waitpid(server, NULL, 0);

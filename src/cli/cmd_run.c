@@ -50,6 +50,11 @@ static const char run_help[] =
     "  --replay-from DB    with --fm replay: the recorded run to answer from\n"
     "  --price-in USD      cost per million prompt tokens (for estimates)\n"
     "  --price-out USD     cost per million completion tokens\n"
+    "  --embed KIND        code embeddings for novelty: builtin (default, offline) or\n"
+    "                      openai (an OpenAI-compatible /embeddings endpoint)\n"
+    "  --embed-model NAME  embeddings model (default text-embedding-3-small)\n"
+    "  --embed-url URL     embeddings endpoint (default: --base-url)\n"
+    "  --embed-key-env VAR key variable for embeddings (default: --api-key-env)\n"
     "\n"
     "Run:\n"
     "  --db PATH           run database to create (default runs/<algo>-<time>.db)\n"
@@ -62,7 +67,7 @@ static const char run_help[] =
 enum {
     R_DOMAIN = 2000, R_ALGO, R_ITER, R_MAXTOK, R_MAXCOST, R_MAXTIME, R_OPP, R_NOV, R_JUDGE,
     R_REPAIRS, R_BASE, R_SEEDS, R_FM, R_MODEL, R_URL, R_KEYENV, R_TEMP, R_INFLIGHT,
-    R_REPLAY, R_PIN, R_POUT, R_DB, R_RESUME, R_DRY, R_QUIET
+    R_REPLAY, R_PIN, R_POUT, R_EMBED, R_EMODEL, R_EURL, R_EKEY, R_DB, R_RESUME, R_DRY, R_QUIET
 };
 
 typedef struct RunUi {
@@ -163,6 +168,10 @@ int cmd_run(int argc, char **argv)
         {"replay-from", required_argument, 0, R_REPLAY},
         {"price-in", required_argument, 0, R_PIN},
         {"price-out", required_argument, 0, R_POUT},
+        {"embed", required_argument, 0, R_EMBED},
+        {"embed-model", required_argument, 0, R_EMODEL},
+        {"embed-url", required_argument, 0, R_EURL},
+        {"embed-key-env", required_argument, 0, R_EKEY},
         {"db", required_argument, 0, R_DB},
         {"resume", required_argument, 0, R_RESUME},
         {"dry-run", no_argument, 0, R_DRY},
@@ -277,6 +286,22 @@ int cmd_run(int argc, char **argv)
         case R_POUT:
             if (cli_parse_double("run", "--price-out", optarg, 0, 1e6, &pout))
                 return 2;
+            break;
+        case R_EMBED:
+            if (strcmp(optarg, "builtin") && strcmp(optarg, "openai")) {
+                fprintf(stderr, "fmsp run: --embed must be 'builtin' or 'openai', not '%s'\n", optarg);
+                return 2;
+            }
+            snprintf(cfg.embed, sizeof cfg.embed, "%s", optarg);
+            break;
+        case R_EMODEL:
+            snprintf(cfg.embed_model, sizeof cfg.embed_model, "%s", optarg);
+            break;
+        case R_EURL:
+            snprintf(cfg.embed_url, sizeof cfg.embed_url, "%s", optarg);
+            break;
+        case R_EKEY:
+            snprintf(cfg.embed_key_env, sizeof cfg.embed_key_env, "%s", optarg);
             break;
         case R_DB:
             db_path = optarg;

@@ -11,9 +11,29 @@
 #ifndef FMSP_EMBED_H
 #define FMSP_EMBED_H
 
+#include <stddef.h>
+
+#include "../core/err.h"
+
 #define EMBED_DIM 256
 
 /* Writes the embedding of source into out[dim]. */
 void embed_builtin(const char *source, float *out, int dim);
+
+/*
+ * An OpenAI-compatible embeddings endpoint (POST {base_url}/embeddings with
+ * {model, input}); the key is read from the environment variable named.
+ * Requests have timeouts, a response cap and bounded retries like chat calls.
+ */
+typedef struct EmbedRemote EmbedRemote;
+
+FmspErr embed_remote_new(const char *base_url, const char *model, const char *key_env,
+                         double timeout_s, EmbedRemote **out, char *err, size_t errlen);
+
+/* The L2-normalised embedding of text: *vec (heap, caller frees) of *dim. */
+FmspErr embed_remote(EmbedRemote *r, const char *text, float **vec, int *dim, char *err,
+                     size_t errlen);
+
+void embed_remote_free(EmbedRemote *r);
 
 #endif

@@ -158,6 +158,8 @@ struct Search {
     long calls, failed_calls, tokens;
     double cost;
     int threads;
+    int dim;                  /* embedding dimension */
+    EmbedRemote *remote;      /* NULL: the built-in embedding */
 };
 
 static int sidx(int side)
@@ -216,10 +218,26 @@ static FmspErr compile_into(Search *s, const char *name, const char *source, cha
     return e;
 }
 
-static float *embed_source(const char *source)
+/* The embedding of source (heap, s->dim floats), or NULL with err set
+ * when the remote endpoint fails or answers with another dimension. */
+static float *embed_source(Search *s, const char *source, char *err, size_t errlen)
 {
-    float *v = xcalloc(EMBED_DIM, sizeof(float));
-    embed_builtin(source, v, EMBED_DIM);
+    if (!s->remote) {
+        float *v = xcalloc(EMBED_DIM, sizeof(float));
+        embed_builtin(source, v, EMBED_DIM);
+        return v;
+    }
+    float *v;
+    int dim;
+    if (embed_remote(s->remote, source, &v, &dim, err, errlen))
+        return NULL;
+    if (s->dim == 0)
+        s->dim = dim;
+    if (dim != s->dim) {
+        fmsp_errf(err, errlen, "the embeddings endpoint answered %d dimensions, expected %d", dim, s->dim);
+        free(v);
+        return NULL;
+    }
     return v;
 }
 
@@ -251,13 +269,21 @@ static FmspErr load_archives(Search *s, char *err, size_t errlen)
                 free(en.source);
                 break;
             }
-            if (r->embedding && r->embedding_dim == EMBED_DIM) {
-                en.embedding = xmalloc(sizeof(float) * EMBED_DIM);
-                memcpy(en.embedding, r->embedding, sizeof(float) * EMBED_DIM);
+            if (r->embedding && r->embedding_dim > 0 && (s->dim == 0 || r->embedding_dim == s->dim)) {
+                s->dim = r->embedding_dim;
+                en.embedding = xmalloc(sizeof(float) * (size_t)s->dim);
+                memcpy(en.embedding, r->embedding, sizeof(float) * (size_t)s->dim);
             } else {
-                en.embedding = embed_source(en.source);
+                en.embedding = embed_source(s, en.source, err, errlen);
+                if (!en.embedding) {
+                    free(en.name);
+                    free(en.source);
+                    free(en.object_path);
+                    e = FMSP_ERR_NET;
+                    break;
+                }
             }
-            en.dim = EMBED_DIM;
+            en.dim = s->dim;
             en.quality = r->quality;
             en.origin_baseline = is_base;
             archive_add(pass == 0 ? &s->arch[sidx(r->side)] : &s->base[sidx(r->side)], &en);
@@ -463,8 +489,23 @@ static void search_alloc(Search **out, const SearchConfig *cfg, const CompileCon
     *out = s;
 }
 
+static FmspErr open_embedder(Search *s, char *err, size_t errlen)
+{
+    if (strcmp(s->cfg.embed, "openai") != 0) {
+        s->dim = EMBED_DIM;
+        return FMSP_OK;
+    }
+    const char *url = s->cfg.embed_url[0] ? s->cfg.embed_url : s->cfg.fm.base_url;
+    const char *key = s->cfg.embed_key_env[0] ? s->cfg.embed_key_env : s->cfg.fm.api_key_env;
+    return embed_remote_new(url, s->cfg.embed_model, key, s->cfg.fm.timeout_s, &s->remote, err,
+                            errlen);
+}
+
 static FmspErr open_client(Search *s, char *err, size_t errlen)
 {
+    FmspErr ee = open_embedder(s, err, errlen);
+    if (ee)
+        return ee;
     FmConfig fc = s->cfg.fm;
     if (fc.max_in_flight < s->k)
         fc.max_in_flight = s->k;
@@ -547,7 +588,13 @@ FmspErr search_create(const SearchConfig *cfg, const CompileConfig *cc, const ch
             if (pass == 1 && !seeded[sidx(side)])
                 seed = 1;
             {
-                float *emb = embed_source(src);
+                float *emb = embed_source(s, src, err, errlen);
+                if (!emb) {
+                    e = FMSP_ERR_NET;
+                    compile_result_release(&r);
+                    free(src);
+                    break;
+                }
                 StorePolicy p = {0};
                 p.side = side;
                 p.iteration = -1;
@@ -559,7 +606,7 @@ FmspErr search_create(const SearchConfig *cfg, const CompileConfig *cc, const ch
                 p.status = "ok";
                 p.reason = seed ? "human-designed baseline, archive seed" : "human-designed baseline";
                 p.embedding = emb;
-                p.embedding_dim = EMBED_DIM;
+                p.embedding_dim = s->dim;
                 p.quality = NAN;
                 p.novelty = NAN;
                 p.in_archive = seed;
@@ -1011,8 +1058,13 @@ static FmspErr slot_on_answer(Search *s, Slot *sl, FmResponse *r, char *err, siz
         fm_response_release(r);
         if (!fail_status) {
             free(text);
+            char eerr[512] = "";
+            sl->embedding = embed_source(s, sl->source, eerr, sizeof eerr);
+            if (!sl->embedding) {
+                slot_fail(sl, "embed_error", eerr);
+                return FMSP_OK;
+            }
             sl->status = "ok";
-            sl->embedding = embed_source(sl->source);
             sl->state = SLOT_READY;
             return FMSP_OK;
         }
@@ -1046,7 +1098,7 @@ static int judge_novel(Search *s, Slot *sl, char *err, size_t errlen, FmspErr *e
 {
     const Archive *a = &s->arch[sidx(sl->side)];
     int nn[4];
-    int m = archive_knn(a, sl->embedding, EMBED_DIM, 3, -1, nn);
+    int m = archive_knn(a, sl->embedding, s->dim, 3, -1, nn);
     const char *others[4];
     for (int i = 0; i < m; i++)
         others[i] = a->entries[nn[i]].source;
@@ -1083,16 +1135,16 @@ static int judge_novel(Search *s, Slot *sl, char *err, size_t errlen, FmspErr *e
     return v;
 }
 
-static ArchiveEntry slot_to_entry(Slot *sl, int64_t id, double quality)
+static ArchiveEntry slot_to_entry(Slot *sl, int dim, int64_t id, double quality)
 {
     ArchiveEntry en = {0};
     en.id = id;
     en.name = xasprintf("%s_it%d", sl->side == FMSP_PURSUER ? "pursuer" : "evader", sl->iteration);
     en.source = xstrdup(sl->source);
     en.object_path = xstrdup(sl->compiled.object_path);
-    en.embedding = xmalloc(sizeof(float) * EMBED_DIM);
-    memcpy(en.embedding, sl->embedding, sizeof(float) * EMBED_DIM);
-    en.dim = EMBED_DIM;
+    en.embedding = xmalloc(sizeof(float) * (size_t)dim);
+    memcpy(en.embedding, sl->embedding, sizeof(float) * (size_t)dim);
+    en.dim = dim;
     en.quality = quality;
     return en;
 }
@@ -1139,10 +1191,10 @@ static FmspErr slot_finalize(Search *s, Slot *sl, char *err, size_t errlen)
             e = db_fail(s, FMSP_ERR_DB, err, errlen, "storing a failed candidate");
     } else {
         double dist;
-        int nb = archive_nearest(a, sl->embedding, EMBED_DIM, &dist);
+        int nb = archive_nearest(a, sl->embedding, s->dim, &dist);
         p.novelty = nb >= 0 ? dist : NAN;
         p.embedding = sl->embedding;
-        p.embedding_dim = EMBED_DIM;
+        p.embedding_dim = s->dim;
         p.status = "ok";
         int novel = nb < 0 || dist > s->cfg.novelty;
         if (novel && s->cfg.judge && (s->cfg.algo == ALGO_NSSP || s->cfg.algo == ALGO_QDSP)) {
@@ -1200,7 +1252,7 @@ static FmspErr slot_finalize(Search *s, Slot *sl, char *err, size_t errlen)
                 double d2;
                 /* novelty was decided above (distance, and the judge if asked);
                  * the threshold below only routes to the right branch */
-                QdVerdict v = archive_qd_decide(a, sl->embedding, EMBED_DIM, q,
+                QdVerdict v = archive_qd_decide(a, sl->embedding, s->dim, q,
                                                 novel ? -1.0 : 2.0, &nbi, &d2);
                 if (v == QD_INSERT) {
                     insert = 1;
@@ -1226,10 +1278,10 @@ static FmspErr slot_finalize(Search *s, Slot *sl, char *err, size_t errlen)
             if (replace >= 0) {
                 if (store_policy_set_archive(s->db, a->entries[replace].id, 0))
                     e = db_fail(s, FMSP_ERR_DB, err, errlen, "updating the archive");
-                ArchiveEntry en = slot_to_entry(sl, p.id, q);
+                ArchiveEntry en = slot_to_entry(sl, s->dim, p.id, q);
                 archive_replace(a, replace, &en);
             } else {
-                ArchiveEntry en = slot_to_entry(sl, p.id, q);
+                ArchiveEntry en = slot_to_entry(sl, s->dim, p.id, q);
                 archive_add(a, &en);
             }
             if (!e && store_policy_set_archive(s->db, p.id, 1))
@@ -1479,13 +1531,13 @@ FmspErr search_report(Search *s, SearchReport *rep, char *err, size_t errlen)
             int m = 0;
             for (int i = 0; i < n; i++) {
                 StorePolicyRow *r = &rows[i];
-                if (r->iteration < 0 || !r->embedding || r->embedding_dim != EMBED_DIM)
+                if (r->iteration < 0 || !r->embedding || r->embedding_dim != s->dim)
                     continue;
                 if (strcmp(r->status, "ok") != 0 && strcmp(r->status, "rejected") != 0)
                     continue;
                 int novel = 1;
                 for (int j = 0; j < m && novel; j++)
-                    novel = archive_distance(r->embedding, reps[j], EMBED_DIM) > s->cfg.novelty;
+                    novel = archive_distance(r->embedding, reps[j], s->dim) > s->cfg.novelty;
                 if (novel)
                     reps[m++] = r->embedding;
             }
@@ -1505,6 +1557,7 @@ void search_free(Search *s)
         slot_clear(&s->slots[i]);
     free(s->slots);
     fm_client_free(s->fm);
+    embed_remote_free(s->remote);
     for (int k = 0; k < 2; k++) {
         archive_release(&s->arch[k]);
         archive_release(&s->base[k]);

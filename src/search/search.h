@@ -50,6 +50,10 @@ typedef struct SearchConfig {
     int in_flight;            /* iterations generated at once (default 4) */
     char seeds[16];           /* initial archive: "simple" (one per side) or "all" */
     char baselines_dir[1024]; /* human-designed baselines (opponents and seeds) */
+    char embed[16];           /* code embedding: "builtin" (default) or "openai" */
+    char embed_model[128];    /* openai: embeddings model (text-embedding-3-small) */
+    char embed_url[512];      /* openai: endpoint base URL (default: the FM's) */
+    char embed_key_env[64];   /* openai: key variable (default: the FM's) */
     FmConfig fm;
 } SearchConfig;
 

@@ -50,6 +50,8 @@ void search_config_default(SearchConfig *cfg)
     cfg->rescore_every = 10;
     cfg->in_flight = 4;
     snprintf(cfg->seeds, sizeof cfg->seeds, "simple");
+    snprintf(cfg->embed, sizeof cfg->embed, "builtin");
+    snprintf(cfg->embed_model, sizeof cfg->embed_model, "text-embedding-3-small");
     fm_config_default(&cfg->fm, FM_BUILTIN);
 }
 
@@ -80,6 +82,9 @@ char *search_config_to_json(const SearchConfig *c)
                   c->fm.max_in_flight, "price_in_per_mtok", c->fm.price_in_per_mtok,
                   "price_out_per_mtok", c->fm.price_out_per_mtok, "seed",
                   (json_int_t)c->fm.seed));
+    json_object_set_new(root, "embedding",
+                        json_pack("{s:s, s:s, s:s, s:s}", "kind", c->embed, "model", c->embed_model,
+                                  "url", c->embed_url, "key_env", c->embed_key_env));
     char *s = json_dumps(root, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
     json_decref(root);
     char *out = xstrdup(s);
@@ -132,6 +137,11 @@ FmspErr search_config_from_json(const char *text, SearchConfig *c, char *err, si
     c->in_flight = (int)get_num(root, "in_flight", c->in_flight);
     get_str(root, "seeds", c->seeds, sizeof c->seeds);
     get_str(root, "baselines_dir", c->baselines_dir, sizeof c->baselines_dir);
+    json_t *em = json_object_get(root, "embedding");
+    get_str(em, "kind", c->embed, sizeof c->embed);
+    get_str(em, "model", c->embed_model, sizeof c->embed_model);
+    get_str(em, "url", c->embed_url, sizeof c->embed_url);
+    get_str(em, "key_env", c->embed_key_env, sizeof c->embed_key_env);
     json_t *p = json_object_get(root, "params");
     FmspParams *pp = &c->eval.params;
     pp->vp = get_num(p, "vp", pp->vp);

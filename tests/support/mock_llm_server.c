@@ -110,6 +110,29 @@ static void *serve(void *arg)
         close(fd);
         return NULL;
     }
+    if (strncmp(buf, "POST /v1/embeddings", 19) == 0) {
+        /* a deterministic 8-dimensional vector from the input text */
+        pthread_mutex_lock(&lock);
+        requests++;
+        if (strcasestr(buf, expected_key) && expected_key[0])
+            auth_ok++;
+        else
+            auth_bad++;
+        pthread_mutex_unlock(&lock);
+        unsigned h = 2166136261u;
+        for (const char *c = body; *c; c++)
+            h = (h ^ (unsigned char)*c) * 16777619u;
+        char e[512];
+        int n = snprintf(e, sizeof e, "{\"data\":[{\"embedding\":[");
+        for (int i = 0; i < 8; i++) {
+            h = h * 1103515245u + 12345u;
+            n += snprintf(e + n, sizeof e - (size_t)n, "%s%.4f", i ? "," : "", ((h >> 8) % 2000) / 1000.0 - 1.0);
+        }
+        n += snprintf(e + n, sizeof e - (size_t)n, "]}],\"usage\":{\"prompt_tokens\":5}}");
+        reply(fd, 200, NULL, e, (size_t)n);
+        close(fd);
+        return NULL;
+    }
     int anthropic = strstr(buf, "POST /v1/messages") != NULL;
     char want[700];
     if (anthropic)
