@@ -174,6 +174,68 @@ static void test_play_trace(void)
     free(out);
 }
 
+static void test_run_show_export(void)
+{
+    char *tmp = xasprintf("/tmp/fmsp-cli-run-%d", (int)getpid());
+    char err[256], *out;
+    util_mkdirs(tmp, err, sizeof err);
+    CHECK(sh(&out, "%s run --help", fmsp) == 0);
+    CHECK_STR_HAS(out, "--algo");
+    CHECK_STR_HAS(out, "--resume");
+    free(out);
+    CHECK(sh(&out, "%s run --algo bogus", fmsp) == 2);
+    CHECK_STR_HAS(out, "unknown algorithm 'bogus'");
+    free(out);
+    CHECK(sh(&out, "%s run --domain gandalf", fmsp) == 2);
+    CHECK_STR_HAS(out, "domain 'gandalf' is not available yet");
+    free(out);
+    CHECK(sh(&out, "env -u OPENAI_API_KEY %s run --fm openai --db %s/k.db", fmsp, tmp) == 1);
+    CHECK_STR_HAS(out, "OPENAI_API_KEY is not set");
+    free(out);
+    CHECK(sh(&out, "%s run --dry-run", fmsp) == 0);
+    CHECK_STR_HAS(out, "===== first pursuer prompt =====");
+    CHECK_STR_HAS(out, "===== first evader prompt =====");
+    CHECK_STR_HAS(out, "Policy-writing guide");
+    free(out);
+    const char *quick = "--episodes 2 --param T=5 --quiet";
+    CHECK(sh(&out, "%s run --iterations 4 %s --db %s/r.db", fmsp, quick, tmp) == 0);
+    CHECK_STR_HAS(out, "best baseline:");
+    CHECK_STR_HAS(out, "not a model");
+    free(out);
+    CHECK(sh(&out, "%s run --iterations 4 %s --db %s/r.db", fmsp, quick, tmp) == 1);
+    CHECK_STR_HAS(out, "already exists");
+    free(out);
+    CHECK(sh(&out, "%s run --resume %s/r.db --iterations 6 --quiet", fmsp, tmp) == 0);
+    free(out);
+    CHECK(sh(&out, "%s show %s/r.db", fmsp, tmp) == 0);
+    CHECK_STR_HAS(out, "iterations completed: 6 of 6");
+    CHECK_STR_HAS(out, "pursuers:");
+    CHECK_STR_HAS(out, "model calls: 6");
+    free(out);
+    CHECK(sh(&out, "%s export %s/r.db %s/out", fmsp, tmp, tmp) == 0);
+    CHECK_STR_HAS(out, "wrote ");
+    free(out);
+    CHECK(sh(&out, "%s eval --episodes 2 --quiet %s/out", fmsp, tmp) == 0);
+    CHECK_STR_HAS(out, "best pursuer:");
+    free(out);
+    CHECK(sh(&out, "%s show %s/out", fmsp, tmp) == 1);
+    free(out);
+    char *txt = xasprintf("%s/notes.txt", tmp);
+    util_write_file(txt, "hello\n", 6, err, sizeof err);
+    CHECK(sh(&out, "%s show %s", fmsp, txt) == 1);
+    CHECK_STR_HAS(out, "not an fmsp run database");
+    free(out);
+    CHECK(sh(&out, "%s run --resume %s", fmsp, txt) == 1);
+    CHECK_STR_HAS(out, "not an fmsp run database");
+    free(out);
+    free(txt);
+    char *cmd = xasprintf("rm -rf %s", tmp);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", tmp);
+    free(cmd);
+    free(tmp);
+}
+
 int main(void)
 {
     const char *b = getenv("FMSP_BUILD"), *r = getenv("FMSP_ROOT");
@@ -184,5 +246,6 @@ int main(void)
     RUN(test_compile_error_shown);
     RUN(test_eval_table_and_json);
     RUN(test_play_trace);
+    RUN(test_run_show_export);
     return harness_done("test_cli");
 }

@@ -679,6 +679,13 @@ FmspErr search_resume(const char *db_path, const CompileConfig *cc, const Search
     if (store_last_iteration(db, &s->last_done)) {
         e = db_fail(s, FMSP_ERR_DB, err, errlen, "reading progress");
     }
+    if (!e && override) {
+        /* raised budgets become part of the run */
+        char *json = search_config_to_json(&cfg);
+        if (store_meta_set(db, "config", json))
+            e = db_fail(s, FMSP_ERR_DB, err, errlen, "saving the new budget");
+        free(json);
+    }
     if (!e)
         e = open_client(s, err, errlen);
     if (!e)
