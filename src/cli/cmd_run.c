@@ -61,6 +61,8 @@ static const char run_help[] =
     "  --resume DB         continue an interrupted run (budgets may be raised)\n"
     "  --dry-run           print the first prompt of each side and exit, calling no model\n"
     "  --quiet             no progress line\n"
+    "  (--episodes is per evaluation match here: default 10; with --fm replay, give the\n"
+    "  recorded run's options so the same requests are made)\n"
     "  -h, --help          this help\n"
     "\n";
 
