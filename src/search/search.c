@@ -424,31 +424,62 @@ static FmspErr evaluate(Search *s, int side, int64_t id, const char *object, int
     return e;
 }
 
-/* Re-draws the opponent samples and re-scores every archive member. */
+/*
+ * Refreshes the opponent samples and re-scores every archive member. A
+ * sample keeps its members while they stay in the other archive; departed
+ * ones are replaced, and one more (the oldest) rotates out for a new one, so
+ * the sample follows the other side without every member having to play a
+ * whole new set of opponents at each refresh. vFMSP's "sample" is the whole
+ * other archive (its incumbent).
+ */
 static FmspErr rescore(Search *s, int iteration, char *err, size_t errlen)
 {
     for (int k = 0; k < 2; k++) {
         int side = k == 0 ? FMSP_PURSUER : FMSP_EVADER;
         const Archive *oa = &s->arch[sidx(other(side))];
-        free(s->sample[k]);
+        int64_t *old = s->sample[k];
+        int n_old = s->n_sample[k];
         s->sample[k] = xcalloc((size_t)oa->n + 1, sizeof(int64_t));
         s->n_sample[k] = 0;
-        int *idx = xmalloc(sizeof(int) * ((size_t)oa->n + 1));
+        int *pool = xmalloc(sizeof(int) * ((size_t)oa->n + 1));
         int m = 0;
         for (int i = 0; i < oa->n; i++)
             if (!oa->entries[i].origin_baseline)
-                idx[m++] = i;
+                pool[m++] = i;
+        int want = s->cfg.algo == ALGO_VFMSP ? m : (s->cfg.opponents < m ? s->cfg.opponents : m);
         FmspRng rng;
         fmsp_rng_seed(&rng, mix(s->cfg.seed, (uint64_t)iteration, 0x5A4D + (uint64_t)k));
-        int want = s->cfg.algo == ALGO_VFMSP ? m : (s->cfg.opponents < m ? s->cfg.opponents : m);
-        for (int i = 0; i < want; i++) { /* partial Fisher-Yates */
-            int j = i + (int)(fmsp_rng_u64(&rng) % (uint64_t)(m - i));
-            int t = idx[i];
-            idx[i] = idx[j];
-            idx[j] = t;
-            s->sample[k][s->n_sample[k]++] = oa->entries[idx[i]].id;
+        /* keep the members still there, except the oldest when rotating */
+        int kept = 0;
+        for (int i = 0; i < n_old; i++) {
+            int at = archive_find(oa, old[i]);
+            if (at < 0 || oa->entries[at].origin_baseline)
+                continue;
+            kept++;
+            if (kept == 1 && n_old >= want && m > want && s->cfg.algo != ALGO_VFMSP)
+                continue; /* rotate the oldest out */
+            if (s->n_sample[k] < want)
+                s->sample[k][s->n_sample[k]++] = old[i];
         }
-        free(idx);
+        /* fill up with random members not yet in the sample */
+        while (s->n_sample[k] < want) {
+            int free_n = 0;
+            for (int i = 0; i < m; i++) {
+                int64_t id = oa->entries[pool[i]].id;
+                int in = 0;
+                for (int j = 0; j < s->n_sample[k]; j++)
+                    in |= s->sample[k][j] == id;
+                if (!in)
+                    pool[free_n++] = pool[i];
+            }
+            if (free_n == 0)
+                break;
+            int pick = (int)(fmsp_rng_u64(&rng) % (uint64_t)free_n);
+            s->sample[k][s->n_sample[k]++] = oa->entries[pool[pick]].id;
+            m = free_n; /* pool now holds only the unused ones */
+        }
+        free(pool);
+        free(old);
     }
     FmspErr e = save_samples(s);
     if (e)
