@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "../core/util.h"
+#include "fdio.h"
 #include "protocol.h"
 
 typedef void *(*CreateFn)(const FmspParams *, FmspRng *);
@@ -305,21 +306,6 @@ static int await_reply(Runner *r, void *buf, size_t need, double call_limit, Fau
     return 0;
 }
 
-static int write_full(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 static FmspErr sandbox_start(Runner *r, const char *object_path, char *err, size_t errlen)
 {
     char *worker = runner_worker_path();
@@ -550,7 +536,7 @@ FmspErr runner_begin(Runner *r, int n, const FmspParams *params, const uint64_t 
     memset(expected, 1, sizeof expected);
     ProtoReply rep[RUNNER_MAX_BATCH];
     Fault cause = {0};
-    if (write_full(r->cmd_fd, msg, sizeof h + sizeof *params + sizeof(uint64_t) * (size_t)n) != 0 ||
+    if (fdio_write_full(r->cmd_fd, msg, sizeof h + sizeof *params + sizeof(uint64_t) * (size_t)n) != 0 ||
         await_reply(r, rep, sizeof(ProtoReply) * (size_t)n, r->limits.create_cpu_s, &cause) != 0) {
         if (!r->dead)
             classify_death(r, &cause);
@@ -606,7 +592,7 @@ FmspErr runner_act(Runner *r, const FmspObs *obs, const uint8_t *active, FmspCon
     memcpy(msg + sizeof h + RUNNER_MAX_BATCH, obs, sizeof(FmspObs) * (size_t)n);
     ProtoReply rep[RUNNER_MAX_BATCH];
     Fault cause = {0};
-    int ok = write_full(r->cmd_fd, msg, sizeof h + RUNNER_MAX_BATCH + sizeof(FmspObs) * (size_t)n) == 0 &&
+    int ok = fdio_write_full(r->cmd_fd, msg, sizeof h + RUNNER_MAX_BATCH + sizeof(FmspObs) * (size_t)n) == 0 &&
              await_reply(r, rep, sizeof(ProtoReply) * (size_t)expect, r->limits.step_cpu_s, &cause) == 0;
     free(msg);
     if (!ok) {
@@ -651,7 +637,7 @@ FmspErr runner_end(Runner *r)
     ProtoHeader h = {PROTO_MAGIC, PROTO_END, (uint32_t)r->n, 0};
     ProtoReply rep;
     Fault cause = {0};
-    if (write_full(r->cmd_fd, &h, sizeof h) != 0 ||
+    if (fdio_write_full(r->cmd_fd, &h, sizeof h) != 0 ||
         await_reply(r, &rep, sizeof rep, r->limits.create_cpu_s, &cause) != 0 ||
         rep.magic != PROTO_MAGIC) {
         /* a crash in fmsp_free: the episodes are over, results stand */

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "protocol.h"
 #include "seccomp_policy.h"
 
@@ -35,36 +36,6 @@ typedef void (*FreeFn)(void *);
 static ProtoPage *page;
 static ProtoPage fallback_page;
 
-static int read_full(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-    while (len) {
-        ssize_t r = read(fd, p, len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r;
-        len -= (size_t)r;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 static void hello(uint32_t status, const char *msg)
 {
     ProtoHello h;
@@ -72,7 +43,7 @@ static void hello(uint32_t status, const char *msg)
     h.magic = PROTO_MAGIC;
     h.status = status;
     snprintf(h.message, sizeof h.message, "%s", msg);
-    write_full(PROTO_REPLY_FD, &h, sizeof h);
+    fdio_write_full(PROTO_REPLY_FD, &h, sizeof h);
 }
 
 static void on_sigsys(int sig, siginfo_t *info, void *uctx)
@@ -185,15 +156,15 @@ int main(int argc, char **argv)
     uint32_t n = 0;
     for (;;) {
         ProtoHeader h;
-        if (read_full(PROTO_CMD_FD, &h, sizeof h) != 0)
+        if (fdio_read_full(PROTO_CMD_FD, &h, sizeof h) != 0)
             _exit(0); /* the referee went away */
         if (h.magic != PROTO_MAGIC || h.n > PROTO_MAX_BATCH)
             _exit(5);
         int nr = 0;
         if (h.type == PROTO_BEGIN) {
             n = h.n;
-            if (read_full(PROTO_CMD_FD, &params, sizeof params) ||
-                read_full(PROTO_CMD_FD, seeds, sizeof(uint64_t) * n))
+            if (fdio_read_full(PROTO_CMD_FD, &params, sizeof params) ||
+                fdio_read_full(PROTO_CMD_FD, seeds, sizeof(uint64_t) * n))
                 _exit(5);
             page->phase = PROTO_BEGIN;
             for (uint32_t i = 0; i < n; i++) {
@@ -210,8 +181,8 @@ int main(int argc, char **argv)
                 r->cpu_s = thread_cpu() - c0;
             }
         } else if (h.type == PROTO_ACT) {
-            if (h.n != n || read_full(PROTO_CMD_FD, active, sizeof active) ||
-                read_full(PROTO_CMD_FD, obs, sizeof(FmspObs) * n))
+            if (h.n != n || fdio_read_full(PROTO_CMD_FD, active, sizeof active) ||
+                fdio_read_full(PROTO_CMD_FD, obs, sizeof(FmspObs) * n))
                 _exit(5);
             page->phase = PROTO_ACT;
             for (uint32_t i = 0; i < n; i++) {
@@ -247,7 +218,7 @@ int main(int argc, char **argv)
         page->phase = 0;
         fflush(stdout);
         fflush(stderr);
-        if (write_full(PROTO_REPLY_FD, replies, sizeof(ProtoReply) * (size_t)nr) != 0)
+        if (fdio_write_full(PROTO_REPLY_FD, replies, sizeof(ProtoReply) * (size_t)nr) != 0)
             _exit(0);
     }
 }
