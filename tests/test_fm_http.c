@@ -272,6 +272,51 @@ static void test_remote_embeddings(void)
 
 /* A whole search against the loopback model, with remote embeddings: it
  * runs, records every call, and the key appears nowhere in the database. */
+/* A model that always fails: the run goes on, and every candidate is
+ * recorded as a model error with its cause. */
+static void test_search_survives_failing_model(void)
+{
+    char dir[] = "/tmp/fmsp-http-fail-XXXXXX";
+    if (!mkdtemp(dir))
+        return;
+    SearchConfig cfg;
+    search_config_default(&cfg);
+    cfg.iterations = 3;
+    cfg.eval.episodes = 2;
+    cfg.eval.batch = 2;
+    cfg.eval.params.T = 4;
+    cfg.eval.params.max_steps = 80;
+    const char *root = getenv("FMSP_ROOT");
+    snprintf(cfg.baselines_dir, sizeof cfg.baselines_dir, "%s/policies/baselines", root ? root : ".");
+    cfg.fm = config(FM_OPENAI, "fail-always");
+    cfg.fm.max_retries = 1;
+    CompileConfig cc;
+    compile_config_default(&cc);
+    char *db = xasprintf("%s/run.db", dir), err[512] = "";
+    Search *s;
+    CHECK(search_create(&cfg, &cc, db, &s, err, sizeof err) == FMSP_OK);
+    if (s) {
+        CHECK_MSG(search_run(s, NULL, NULL, err, sizeof err) == FMSP_OK, "%s", err);
+        StorePolicyRow *rows;
+        int n, failed = 0;
+        store_policy_list(search_store(s), 0, 0, &rows, &n);
+        for (int i = 0; i < n; i++)
+            if (rows[i].iteration >= 0) {
+                CHECK(strcmp(rows[i].status, "model_error") == 0);
+                CHECK(rows[i].reason && strstr(rows[i].reason, "HTTP 500"));
+                failed++;
+            }
+        CHECK_INT(failed, 3);
+        store_policy_rows_free(rows, n);
+        search_free(s);
+    }
+    free(db);
+    char *cmd = xasprintf("rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+    free(cmd);
+}
+
 static void test_search_with_http_model(void)
 {
     char dir[] = "/tmp/fmsp-http-run-XXXXXX";
@@ -337,6 +382,7 @@ int main(void)
     RUN(test_in_flight);
     RUN(test_remote_embeddings);
     RUN(test_search_with_http_model);
+    RUN(test_search_survives_failing_model);
     RUN(test_key_handling);
     kill(server, SIGKILL);
     waitpid(server, NULL, 0);

@@ -228,6 +228,27 @@ static void test_every_algorithm_runs(void)
     }
 }
 
+static void test_token_budget_stops_early(void)
+{
+    SearchConfig c;
+    small_config(&c, ALGO_QDSP, 50);
+    c.max_tokens = 6000; /* a builtin answer is about 2000-3000 "tokens" */
+    char err[1024] = "", *db = xasprintf("%s/budget.db", tmp);
+    CHECK_MSG(run_to_end(&c, db, err, sizeof err) == FMSP_OK, "%s", err);
+    Store *st;
+    if (store_open(db, 0, &st, err, sizeof err) == FMSP_OK) {
+        int last = -1;
+        store_last_iteration(st, &last);
+        CHECK_MSG(last >= 1 && last < 10, "stopped after iteration %d", last);
+        char *status = NULL;
+        store_meta_get(st, "status", &status);
+        CHECK(status && strcmp(status, "interrupted") == 0);
+        free(status);
+        store_close(st);
+    }
+    free(db);
+}
+
 static void test_bad_inputs(void)
 {
     SearchConfig c;
@@ -259,6 +280,7 @@ int main(void)
     RUN(test_kill9_resume_same_archive);
     RUN(test_replay_reproduces);
     RUN(test_every_algorithm_runs);
+    RUN(test_token_budget_stops_early);
     RUN(test_bad_inputs);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
