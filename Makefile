@@ -82,3 +82,18 @@ format:
 
 clean:
 	rm -rf build build-san
+
+# Fuzz targets (libFuzzer, clang): `make fuzz`, then e.g.
+#   build-fuzz/fuzz_scan -max_total_time=60
+# They cover every parser of untrusted input: policy sources, model answers,
+# compiled objects, code to embed.
+FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
+FUZZ_LIB_SRC = src/core/err.c src/core/util.c src/sandbox/scan.c src/sandbox/elfcheck.c \
+	src/fm/extract.c src/fm/embed.c
+.PHONY: fuzz
+fuzz:
+	@mkdir -p build-fuzz
+	for f in $(FUZZ_SRC); do \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Isrc \
+			-o build-fuzz/$$(basename $$f .c) $$f $(FUZZ_LIB_SRC) -lm || exit 1; \
+	done
