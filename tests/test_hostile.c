@@ -19,7 +19,7 @@
 #include "core/util.h"
 #include "game/cartag.h"
 #include "harness.h"
-#include "match/match.h"
+#include "match/tournament.h"
 #include "sandbox/compile.h"
 
 static char tmp[128];
@@ -280,6 +280,48 @@ static void test_honest_results_unaffected(void)
     match_result_release(&again);
 }
 
+/* A tournament mixing hostile and honest policies finishes, and the honest
+ * pairing's result is exactly what it is when played alone. */
+static void test_mixed_tournament(void)
+{
+    MatchConfig m = small_match();
+    MatchResult alone;
+    char err[256];
+    CHECK(match_play(&m, honest_obj[1], honest_obj[2], NULL, NULL, &alone, err, sizeof err) == FMSP_OK);
+    char *seg = build_hostile(&battery[5], FMSP_PURSUER);  /* segfault */
+    char *loop = build_hostile(&battery[1], FMSP_EVADER);  /* infinite loop in act */
+    char *flood = build_hostile(&battery[19], FMSP_EVADER); /* output flood */
+    if (!seg || !loop || !flood) {
+        CHECK(0);
+        return;
+    }
+    Tournament t;
+    tournament_init(&t, &m);
+    tournament_add_object(&t, "segfault", FMSP_PURSUER, seg);
+    tournament_add_object(&t, "honest", FMSP_PURSUER, honest_obj[1]);
+    tournament_add_object(&t, "loop", FMSP_EVADER, loop);
+    tournament_add_object(&t, "honest", FMSP_EVADER, honest_obj[2]);
+    tournament_add_object(&t, "flood", FMSP_EVADER, flood);
+    CHECK(tournament_run(&t, 2, NULL, NULL, err, sizeof err) == FMSP_OK);
+    if (t.results) {
+        /* honest pursuer (row 1) vs honest evader (column 1) */
+        const MatchResult *r = &t.results[1 * t.n_evaders + 1];
+        CHECK(r->pursuer_mean == alone.pursuer_mean);
+        CHECK(r->pursuer_faults == 0 && r->evader_faults == 0);
+        /* the honest pursuer beats both hostile evaders completely */
+        CHECK(t.results[1 * t.n_evaders + 0].pursuer_mean == 1.0);
+        CHECK(t.results[1 * t.n_evaders + 2].pursuer_mean == 1.0);
+        /* the segfaulting pursuer loses everything, and is charged for it */
+        CHECK(t.results[0 * t.n_evaders + 1].evader_mean == 1.0);
+        CHECK_INT(t.results[0 * t.n_evaders + 1].pursuer_faults, m.episodes);
+    }
+    tournament_release(&t);
+    match_result_release(&alone);
+    free(seg);
+    free(loop);
+    free(flood);
+}
+
 /* Compile-time defences: refused before the compiler runs, or stopped. */
 static void test_compile_time_attacks(void)
 {
@@ -334,6 +376,7 @@ int main(void)
         return 1;
     RUN(test_battery);
     RUN(test_honest_results_unaffected);
+    RUN(test_mixed_tournament);
     RUN(test_compile_time_attacks);
     char *cmd = xasprintf("rm -rf %s", tmp);
     if (system(cmd) != 0)
