@@ -335,7 +335,8 @@ int genome_parse(const char *source, Genome *g)
 static const char *const aim_words[] = {"at the evader's current position",
                                         "at a linear prediction of the evader",
                                         "at the interception point",
-                                        "at a herding point that drives the evader to the walls"};
+                                        "at a herding point that drives the evader to the walls",
+                                        "at an interception found by simulating the evader"};
 static const char *const steer_words[] = {"proportional steering", "bang-bang steering",
                                           "proportional navigation",
                                           "turning-circle-aware steering"};
@@ -343,6 +344,13 @@ static const char *const threat_words[] = {"the car", "the car's predicted posit
                                            "the car as seen from its turning circle"};
 static const char *const flight_words[] = {"flees straight away from", "flees at a slant from",
                                            "seeks open space away from"};
+
+/* Every description table must name every choice of its component. */
+#define SAME_COUNT(a, b) _Static_assert(sizeof a / sizeof a[0] == sizeof b / sizeof b[0], #a " vs " #b)
+SAME_COUNT(aim_words, aim_labels);
+SAME_COUNT(steer_words, steer_labels);
+SAME_COUNT(threat_words, threat_labels);
+SAME_COUNT(flight_words, flight_labels);
 
 void genome_describe(const Genome *g, char *buf, size_t n)
 {
@@ -352,6 +360,9 @@ void genome_describe(const Genome *g, char *buf, size_t n)
                                               ", choosing a first leg by lookahead rollouts"};
     static const char *const dodge_words[] = {"", ", sidestepping into the car's turning circle",
                                               ", cutting across the car's nose"};
+    SAME_COUNT(plan_words, plan_labels);
+    SAME_COUNT(eplan_words, eplan_labels);
+    SAME_COUNT(dodge_words, dodge_labels);
     if (g->side == FMSP_PURSUER)
         snprintf(buf, n, "a pursuer aiming %s with %s%s%s", aim_words[g->aim],
                  steer_words[g->steer], g->pwall ? ", avoiding walls ahead" : "",
