@@ -121,6 +121,35 @@ static void test_elfcheck_rejects_junk(void)
     CHECK(elfcheck_policy(junk, 3, err, sizeof err) == FMSP_ERR_REFUSED);
 }
 
+/* Every policy the project ships (baselines and benchmark probes) compiles
+ * through the contained compiler and passes the object check. */
+static void test_shipped_policies_compile(void)
+{
+    static const char *const dirs[] = {"policies/baselines", "bench/policies"};
+    const char *root = getenv("FMSP_ROOT");
+    CompileConfig c = cfg();
+    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+        char *dir = xasprintf("%s/%s", root ? root : ".", dirs[d]), err[512] = "";
+        char **files = NULL;
+        int n = 0;
+        CHECK_MSG(util_list_c_files(dir, &files, &n, err, sizeof err) == FMSP_OK, "%s", err);
+        CHECK_MSG(n > 0, "no policies in %s", dir);
+        for (int i = 0; i < n; i++) {
+            char *src = NULL;
+            size_t len = 0;
+            CompileResult r;
+            CHECK_MSG(util_read_file(files[i], 1 << 20, &src, &len, err, sizeof err) == FMSP_OK, "%s", err);
+            if (src)
+                CHECK_MSG(compile_policy_source(&c, src, len, files[i], &r, err, sizeof err) == FMSP_OK,
+                          "%s: %s", files[i], err);
+            free(src);
+            free(files[i]);
+        }
+        free(files);
+        free(dir);
+    }
+}
+
 int main(void)
 {
     RUN(test_compiles_and_caches);
@@ -129,5 +158,6 @@ int main(void)
     RUN(test_forbidden_import);
     RUN(test_bad_compiler_and_limits);
     RUN(test_elfcheck_rejects_junk);
+    RUN(test_shipped_policies_compile);
     return harness_done("test_compile");
 }
