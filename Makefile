@@ -85,11 +85,13 @@ clean:
 
 # Fuzz targets (libFuzzer, clang): `make fuzz`, then e.g.
 #   build-fuzz/fuzz_scan -max_total_time=60
+# (fuzz_genome goes deeper from a corpus of builtin policies: `fmsp export DB DIR`,
+# then build-fuzz/fuzz_genome DIR).
 # They cover every parser of untrusted input: policy sources, model answers,
-# compiled objects, code to embed.
+# compiled objects, code to embed, genome lines of parent sources.
 FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 FUZZ_LIB_SRC = src/core/err.c src/core/util.c src/sandbox/scan.c src/sandbox/elfcheck.c \
-	src/fm/extract.c src/fm/embed.c
+	src/fm/extract.c src/fm/embed.c src/fm/genome.c
 .PHONY: fuzz
 fuzz:
 	@mkdir -p build-fuzz
