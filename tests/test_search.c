@@ -7,6 +7,7 @@
  * fast; the baselines are two tiny policies written here.
  */
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -200,6 +201,25 @@ static void test_replay_reproduces(void)
     free(rep);
 }
 
+/* Evaluations whose opponent was generated in the run (not a baseline). */
+static int generated_opponents(const char *db_path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int n = -1;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db,
+                           "SELECT count(*) FROM evaluations e JOIN policies p"
+                           " ON p.id = e.opponent_id WHERE p.iteration >= 0",
+                           -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return n;
+}
+
 static void test_every_algorithm_runs(void)
 {
     SearchAlgo algos[] = {ALGO_OPENLOOP, ALGO_VFMSP, ALGO_NSSP, ALGO_QDSP};
@@ -224,6 +244,14 @@ static void test_every_algorithm_runs(void)
             store_policy_rows_free(rows, n);
             store_close(st);
         }
+        /* open-loop and NSSP ignore quality: they score against the baselines
+         * only and never pay for re-scoring; QDSP plays a sample of the
+         * other side's archive (vFMSP's incumbents may still be the seeds) */
+        int gen = generated_opponents(db);
+        if (algos[i] == ALGO_OPENLOOP || algos[i] == ALGO_NSSP)
+            CHECK_MSG(gen == 0, "%s: %d", search_algo_name(algos[i]), gen);
+        else if (algos[i] == ALGO_QDSP)
+            CHECK_MSG(gen > 0, "%s: %d", search_algo_name(algos[i]), gen);
         free(db);
     }
 }

@@ -424,13 +424,21 @@ static FmspErr evaluate(Search *s, int side, int64_t id, const char *object, int
     return e;
 }
 
+/* vFMSP and QDSP decide by quality; open-loop and NSSP only record it. */
+static int uses_quality(const Search *s)
+{
+    return s->cfg.algo == ALGO_VFMSP || s->cfg.algo == ALGO_QDSP;
+}
+
 /*
  * Refreshes the opponent samples and re-scores every archive member. A
  * sample keeps its members while they stay in the other archive; departed
  * ones are replaced, and one more (the oldest) rotates out for a new one, so
  * the sample follows the other side without every member having to play a
  * whole new set of opponents at each refresh. vFMSP's "sample" is the whole
- * other archive (its incumbent).
+ * other archive (its incumbent). Open-loop and NSSP ignore quality, so for
+ * them the sample stays empty: quality is the score against the baselines,
+ * which never changes, and the archive never needs re-scoring.
  */
 static FmspErr rescore(Search *s, int iteration, char *err, size_t errlen)
 {
@@ -447,6 +455,8 @@ static FmspErr rescore(Search *s, int iteration, char *err, size_t errlen)
             if (!oa->entries[i].origin_baseline)
                 pool[m++] = i;
         int want = s->cfg.algo == ALGO_VFMSP ? m : (s->cfg.opponents < m ? s->cfg.opponents : m);
+        if (!uses_quality(s))
+            want = 0;
         FmspRng rng;
         fmsp_rng_seed(&rng, mix(s->cfg.seed, (uint64_t)iteration, 0x5A4D + (uint64_t)k));
         /* keep the members still there, except the oldest when rotating */
@@ -1341,7 +1351,8 @@ static FmspErr slot_finalize(Search *s, Slot *sl, char *err, size_t errlen)
         }
     }
     int due = s->cfg.algo == ALGO_VFMSP ||
-              (s->cfg.rescore_every > 0 && (sl->iteration + 1) % s->cfg.rescore_every == 0);
+              (uses_quality(s) && s->cfg.rescore_every > 0 &&
+               (sl->iteration + 1) % s->cfg.rescore_every == 0);
     if (!e && due)
         e = rescore(s, sl->iteration, err, errlen);
     if (!e) {
