@@ -270,8 +270,21 @@ static void test_remote_embeddings(void)
     CHECK_STR_HAS(err, "FMSP_NO_SUCH_KEY is not set");
 }
 
-/* A whole search against the loopback model, with remote embeddings: it
- * runs, records every call, and the key appears nowhere in the database. */
+/* A short search on the shipped baselines, with the loopback model
+ * answering in the given mode. */
+static void tiny_search_config(SearchConfig *cfg, int iterations, const char *mode)
+{
+    search_config_default(cfg);
+    cfg->iterations = iterations;
+    cfg->eval.episodes = 2;
+    cfg->eval.batch = 2;
+    cfg->eval.params.T = 4;
+    cfg->eval.params.max_steps = 80;
+    const char *root = getenv("FMSP_ROOT");
+    snprintf(cfg->baselines_dir, sizeof cfg->baselines_dir, "%s/policies/baselines", root ? root : ".");
+    cfg->fm = config(FM_OPENAI, mode);
+}
+
 /* A model that always fails: the run goes on, and every candidate is
  * recorded as a model error with its cause. */
 static void test_search_survives_failing_model(void)
@@ -280,15 +293,7 @@ static void test_search_survives_failing_model(void)
     if (!mkdtemp(dir))
         return;
     SearchConfig cfg;
-    search_config_default(&cfg);
-    cfg.iterations = 3;
-    cfg.eval.episodes = 2;
-    cfg.eval.batch = 2;
-    cfg.eval.params.T = 4;
-    cfg.eval.params.max_steps = 80;
-    const char *root = getenv("FMSP_ROOT");
-    snprintf(cfg.baselines_dir, sizeof cfg.baselines_dir, "%s/policies/baselines", root ? root : ".");
-    cfg.fm = config(FM_OPENAI, "fail-always");
+    tiny_search_config(&cfg, 3, "fail-always");
     cfg.fm.max_retries = 1;
     CompileConfig cc;
     compile_config_default(&cc);
@@ -317,21 +322,15 @@ static void test_search_survives_failing_model(void)
     free(cmd);
 }
 
+/* A whole search against the loopback model, with remote embeddings: it
+ * runs, records every call, and the key appears nowhere in the database. */
 static void test_search_with_http_model(void)
 {
     char dir[] = "/tmp/fmsp-http-run-XXXXXX";
     if (!mkdtemp(dir))
         return;
     SearchConfig cfg;
-    search_config_default(&cfg);
-    cfg.iterations = 4;
-    cfg.eval.episodes = 2;
-    cfg.eval.batch = 2;
-    cfg.eval.params.T = 4;
-    cfg.eval.params.max_steps = 80;
-    const char *root = getenv("FMSP_ROOT");
-    snprintf(cfg.baselines_dir, sizeof cfg.baselines_dir, "%s/policies/baselines", root ? root : ".");
-    cfg.fm = config(FM_OPENAI, "ok");
+    tiny_search_config(&cfg, 4, "ok");
     snprintf(cfg.embed, sizeof cfg.embed, "openai");
     CompileConfig cc;
     compile_config_default(&cc);

@@ -114,6 +114,17 @@ static int streq(const char *a, const char *b)
     return a && b && strcmp(a, b) == 0;
 }
 
+/* The database holds exactly one policy, with this source. */
+static void check_only_policy(Store *s, const char *source)
+{
+    StorePolicyRow *rows;
+    int n = 0;
+    CHECK(store_policy_list(s, 0, 0, &rows, &n) == FMSP_OK && n == 1);
+    if (n == 1)
+        CHECK(streq(rows[0].source, source));
+    store_policy_rows_free(rows, n);
+}
+
 static void test_round_trip_every_table(void)
 {
     Store *s = fresh("rt.db");
@@ -418,10 +429,7 @@ static void test_transactions(void)
     s = reopen("tx.db");
     if (!s)
         return;
-    CHECK(store_policy_list(s, 0, 0, &rows, &n) == FMSP_OK && n == 1);
-    if (n == 1)
-        CHECK(streq(rows[0].source, "kept"));
-    store_policy_rows_free(rows, n);
+    check_only_policy(s, "kept");
     CHECK(store_call_get(s, 7, &resp, NULL, NULL, NULL) == FMSP_OK && streq(resp, "r"));
     free(resp);
     CHECK(store_last_iteration(s, &last) == FMSP_OK && last == 0);
@@ -501,10 +509,7 @@ static void test_sigkill(void)
     CHECK(store_check(s) == FMSP_OK);
     StorePolicyRow *rows;
     int n, last;
-    CHECK(store_policy_list(s, 0, 0, &rows, &n) == FMSP_OK && n == 1);
-    if (n == 1)
-        CHECK(streq(rows[0].source, "before"));
-    store_policy_rows_free(rows, n);
+    check_only_policy(s, "before");
     char *resp = NULL;
     CHECK(store_call_get(s, 200, &resp, NULL, NULL, NULL) == FMSP_ERR_NOTFOUND);
     CHECK(store_last_iteration(s, &last) == FMSP_OK && last == -1);
@@ -809,12 +814,8 @@ static void test_disk_full(void)
     if (!s)
         return;
     CHECK(store_check(s) == FMSP_OK);
-    StorePolicyRow *rows;
-    int n, last;
-    CHECK(store_policy_list(s, 0, 0, &rows, &n) == FMSP_OK && n == 1);
-    if (n == 1)
-        CHECK(streq(rows[0].source, "small"));
-    store_policy_rows_free(rows, n);
+    int last;
+    check_only_policy(s, "small");
     CHECK(store_last_iteration(s, &last) == FMSP_OK && last == 0);
     char *resp = NULL;
     CHECK(store_call_get(s, 1, &resp, NULL, NULL, NULL) == FMSP_ERR_NOTFOUND);
