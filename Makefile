@@ -58,7 +58,7 @@ $(BUILD)/fmsp: $(CLI_OBJ) $(BUILD)/libfmsp.a
 
 # The worker: small, no sanitizers, linked with libm so that a policy's
 # libm dependency is satisfied without opening a file after the sandbox is up.
-$(BUILD)/fmsp-worker: src/sandbox/worker_main.c $(HEADERS)
+$(BUILD)/fmsp-worker: src/sandbox/worker_main.c src/sandbox/seccomp_policy.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -O2 -o $@ src/sandbox/worker_main.c src/sandbox/seccomp_policy.c \
 		-rdynamic -Wl,--no-as-needed -lseccomp -ldl -lm

@@ -2,7 +2,7 @@
 # Installs the Debian packages fmsp needs to build and test, when missing.
 # Safe to run again: it does nothing when everything is there.
 set -e
-PKGS="gcc make libc6-dev pkg-config curl libseccomp-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev"
+PKGS="gcc make libc6-dev pkg-config curl bubblewrap libseccomp-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

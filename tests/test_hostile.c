@@ -1,16 +1,19 @@
 /*
  * test_hostile.c - a battery of hostile policies against the sandbox.
  *
- * Each hostile policy is compiled with plain gcc, bypassing the source
- * scanner and the ELF check on purpose, so that the runtime sandbox alone
- * must contain it. It then plays a 4-episode match (one lockstep batch)
- * against an honest opponent through the full referee. Every hostile
- * episode must end with the expected, specific fault; the honest side must
- * score 1 in it with no fault of its own; the test process must survive;
- * and nothing may leak (files, environment). A final tournament mixes
- * hostile and honest policies and checks the honest pairing's result is the
- * same as when played alone. The compile-time defences (forbidden includes,
- * compile bombs) are exercised here too, through compile_policy_source.
+ * Each hostile policy goes through the real compile path (jailed compiler,
+ * cache) with the early checks switched off (CompileConfig.unchecked: no
+ * source scanner; RunnerLimits.unchecked_objects: no object check on load),
+ * so that the jails alone must contain it: no single layer is the boundary.
+ * It then plays a 4-episode match (one lockstep batch) against an honest
+ * opponent through the full referee. Every hostile episode must end with the
+ * expected, specific fault; the honest side must score 1 in it with no fault
+ * of its own; the test process must survive; and nothing may leak (files,
+ * environment). The same sources then go through the path with every check
+ * on: each must be refused early or contained the same way. A tournament
+ * mixes hostile and honest policies and checks the honest pairing's result
+ * is the same as when played alone. Load-time code, the compiler jail, the
+ * cache and amplification have their own tests below.
  */
 #include <signal.h>
 #include <sys/stat.h>
@@ -68,24 +71,24 @@ static const Hostile battery[] = {
     H("segfault", FAULT_CRASH, "Segmentation", "", "", "*(volatile int *)8 = 1;"),
     H("abort", FAULT_CRASH, "Aborted", "#include <stdlib.h>\n", "", "abort();"),
     H("exit", FAULT_EXIT, "status 3", "#include <stdlib.h>\n", "", "exit(3);"),
-    H("sleep", FAULT_SYSCALL, "sleep", "#include <unistd.h>\n", "", "sleep(100);"),
-    H("file_read", FAULT_SYSCALL, "open", "#include <stdio.h>\n", "",
+    H("sleep", FAULT_SYSCALL, "forbidden system call", "#include <unistd.h>\n", "", "sleep(100);"),
+    H("file_read", FAULT_SYSCALL, "forbidden system call", "#include <stdio.h>\n", "",
       "FILE *f = fopen(\"/etc/passwd\", \"r\"); if (f) { char b[64]; if (fgets(b, 64, f)) c->u = b[0]; }"),
-    H("file_write", FAULT_SYSCALL, "open", "#include <stdio.h>\n", "",
+    H("file_write", FAULT_SYSCALL, "forbidden system call", "#include <stdio.h>\n", "",
       "FILE *f = fopen(\"/tmp/fmsp-hostile-pwned\", \"w\"); if (f) { fputs(\"x\", f); fclose(f); }"),
-    H("socket", FAULT_SYSCALL, "socket", "#include <sys/socket.h>\n#include <netinet/in.h>\n", "",
+    H("socket", FAULT_SYSCALL, "forbidden system call", "#include <sys/socket.h>\n#include <netinet/in.h>\n", "",
       "int s = socket(AF_INET, SOCK_STREAM, 0); struct sockaddr_in a = {0}; a.sin_family = AF_INET;"
       " a.sin_port = htons(80); connect(s, (struct sockaddr *)&a, sizeof a);"),
-    H("exec", FAULT_SYSCALL, "execve", "#include <unistd.h>\n", "",
+    H("exec", FAULT_SYSCALL, "forbidden system call", "#include <unistd.h>\n", "",
       "char *argv[] = {\"/bin/sh\", \"-c\", \"touch /tmp/fmsp-hostile-pwned\", 0}; execv(\"/bin/sh\", argv);"),
     H("kill_parent", FAULT_SYSCALL, "forbidden system call", "#include <signal.h>\n#include <unistd.h>\n", "",
       "kill(getppid(), SIGKILL); kill(1, SIGKILL);"),
-    H("ptrace", FAULT_SYSCALL, "ptrace", "#include <sys/ptrace.h>\n#include <unistd.h>\n", "",
+    H("ptrace", FAULT_SYSCALL, "forbidden system call", "#include <sys/ptrace.h>\n#include <unistd.h>\n", "",
       "ptrace(PTRACE_ATTACH, (pid_t)PARENT_PID, 0, 0);"),
-    H("read_opponent_memory", FAULT_SYSCALL, "forbidden system call", "#include <sys/uio.h>\n#include <unistd.h>\n", "",
+    H("read_opponent_memory", FAULT_SYSCALL, "forbidden system call", "#define _GNU_SOURCE\n#include <sys/uio.h>\n#include <unistd.h>\n", "",
       "char b[8]; struct iovec l = {b, 8}, r = {(void *)0x400000, 8};"
       " process_vm_readv(getppid(), &l, 1, &r, 1, 0);"),
-    H("proc_environ", FAULT_SYSCALL, "open", "#include <stdio.h>\n#include <unistd.h>\n", "",
+    H("proc_environ", FAULT_SYSCALL, "forbidden system call", "#include <stdio.h>\n#include <unistd.h>\n", "",
       "char p[64]; snprintf(p, 64, \"/proc/%d/environ\", PARENT_PID); FILE *f = fopen(p, \"r\");"
       " if (f) c->u = fgetc(f);"),
     H("corrupt_protocol", FAULT_PROTOCOL, "protocol", "#include <unistd.h>\n", "",
@@ -96,18 +99,34 @@ static const Hostile battery[] = {
       "for (;;) printf(\"flood flood flood flood flood flood flood flood\\n\");"),
     H("nan_control", FAULT_NONFINITE, "non-finite", "", "", "c->u = NAN; c->vx = NAN; return;"),
     H("inf_control", FAULT_NONFINITE, "non-finite", "", "", "c->u = INFINITY; c->vx = -INFINITY; return;"),
-    /* pthread_create blocks signals first, so the kernel kills without our
-     * handler naming the call */
     H("thread", FAULT_SYSCALL, "forbidden system call", "#include <pthread.h>\n",
       "", "pthread_t t; pthread_create(&t, 0, (void *(*)(void *))0, 0);"),
     H("env_keys", FAULT_NONE, NULL, "#include <stdlib.h>\n#include <unistd.h>\nextern char **environ;\n", "",
       "if (getenv(\"OPENAI_API_KEY\") || getenv(\"FMSP_TEST_SECRET\") || (environ && environ[0])) abort();"),
     H("swallow_segv", FAULT_TIMEOUT, NULL, "#include <signal.h>\n", "",
       "signal(SIGSEGV, SIG_IGN); for (volatile int i = 1; i; ) ;"),
+    H("stat_absolute", FAULT_SYSCALL, "forbidden system call", "#include <sys/stat.h>\n", "",
+      "struct stat st; if (stat(\"/etc/passwd\", &st) == 0) c->u = (double)st.st_size;"),
+    /* a handler for the signal seccomp would send does not help: it kills */
+    H("catch_sigsys", FAULT_SYSCALL, "forbidden system call",
+      "#include <signal.h>\n#include <unistd.h>\nstatic void h(int s) { (void)s; }\n", "",
+      "signal(SIGSYS, h); sigset_t m; sigemptyset(&m); sigaddset(&m, SIGSYS);"
+      " sigprocmask(SIG_BLOCK, &m, 0); (void)getppid();"),
+    /* a handler for the CPU-limit signal does not help either */
+    H("catch_sigxcpu", FAULT_TIMEOUT, "CPU time",
+      "#include <signal.h>\nstatic void h(int s) { (void)s; }\n", "",
+      "signal(SIGXCPU, h); for (volatile int i = 1; i; ) ;"),
+    /* forging the worker's replies or raising SIGSYS itself changes nothing */
+    H("raise_sigsys", FAULT_SYSCALL, "forbidden system call", "#include <signal.h>\n", "",
+      "raise(SIGSYS);"),
     /* TARGET is the first draw of episode 2's policy RNG (filled in below) */
     H("crash_episode_2", FAULT_CRASH, "Segmentation", "",
       "{ FmspRng q = *r; if (fmsp_rng_u64(&q) == TARGET) return (void *)1; }",
       "if (self && o->state.step == 5) *(volatile int *)8 = 1;"),
+    /* only episode 2 is slow: only episode 2 may be charged */
+    H("slow_episode_2", FAULT_TIMEOUT, "CPU time", "",
+      "{ FmspRng q = *r; if (fmsp_rng_u64(&q) == TARGET) return (void *)1; }",
+      "if (self && o->state.step == 5) for (volatile int i = 1; i; ) ;"),
 };
 
 static MatchConfig small_match(void)
@@ -122,11 +141,12 @@ static MatchConfig small_match(void)
     m.limits.create_cpu_s = 0.2;
     m.limits.mem_bytes = (size_t)192 << 20;
     m.limits.output_bytes = 4096;
+    m.limits.unchecked_objects = 1;
     return m;
 }
 
-/* Writes a hostile source for `side` and compiles it with plain gcc. */
-static char *build_hostile(const Hostile *h, int side)
+/* The hostile source for `side`. */
+static char *hostile_source(const Hostile *h, int side)
 {
     const char *honest_body =
         side == FMSP_PURSUER
@@ -146,22 +166,35 @@ static char *build_hostile(const Hostile *h, int side)
                           "void fmsp_free(void *self) { (void)self; }\n",
                           defs, h->includes, side == FMSP_PURSUER ? "FMSP_PURSUER" : "FMSP_EVADER", h->create,
                           h->act, honest_body);
-    char *c_path = xasprintf("%s/%s_%d.c", tmp, h->name, side);
-    char *so_path = xasprintf("%s/%s_%d.so", tmp, h->name, side);
-    char err[256];
-    util_write_file(c_path, src, strlen(src), err, sizeof err);
-    char *cmd = xasprintf("gcc -std=gnu11 -O0 -fPIC -shared -nostartfiles -w -I%s -o %s %s -lm -lpthread",
-                          getenv("FMSP_INCLUDE") ? getenv("FMSP_INCLUDE") : "include", so_path, c_path);
-    int rc = system(cmd);
-    free(cmd);
-    free(src);
     free(defs);
-    free(c_path);
-    if (rc != 0) {
-        free(so_path);
-        return NULL;
-    }
-    return so_path;
+    return src;
+}
+
+/* Compiles src through the real path (jailed compiler, cache); checked = 0
+ * switches the scanner and the object check off. Returns the cached object
+ * (heap) or NULL with *e and err set. */
+static char *compile_src(const char *src, int checked, FmspErr *e, char *err, size_t errlen)
+{
+    CompileConfig cc;
+    compile_config_default(&cc);
+    cc.unchecked = !checked;
+    CompileResult r;
+    *e = compile_policy_source(&cc, src, strlen(src), "hostile.c", &r, err, errlen);
+    char *obj = *e ? NULL : xstrdup(r.object_path);
+    compile_result_release(&r);
+    return obj;
+}
+
+static char *build_hostile(const Hostile *h, int side)
+{
+    char *src = hostile_source(h, side);
+    char err[1024];
+    FmspErr e;
+    char *obj = compile_src(src, 0, &e, err, sizeof err);
+    if (!obj)
+        fprintf(stderr, "%s did not compile: %s\n", h->name, err);
+    free(src);
+    return obj;
 }
 
 static char *build_honest(int side)
@@ -204,7 +237,7 @@ static void run_one(const Hostile *h, int side)
         free(obj);
         return;
     }
-    int is_episode_fault = strcmp(h->name, "crash_episode_2") == 0;
+    int is_episode_fault = strstr(h->name, "_episode_2") != NULL;
     for (int i = 0; i < r.n; i++) {
         const EpisodeResult *ep = &r.episodes[i];
         const Fault *mine = side == FMSP_PURSUER ? &ep->pursuer_fault : &ep->evader_fault;

@@ -114,7 +114,12 @@ static FmspErr side_begin(Side *sd, int n, const MatchConfig *cfg, const uint64_
             set_fault(&faults[i], FAULT_LOAD, sd->load_msg);
         return FMSP_OK;
     }
-    return runner_begin(sd->runner, n, &cfg->params, seeds, faults);
+    return runner_begin_send(sd->runner, n, &cfg->params, seeds, faults);
+}
+
+static FmspErr side_wait(Side *sd)
+{
+    return sd->load_err ? FMSP_OK : runner_wait(sd->runner);
 }
 
 /* The episodes of one lockstep batch; k indexes the batch, ids[k] the match. */
@@ -127,14 +132,21 @@ typedef struct Batch {
     int finished, requeued;
 } Batch;
 
+/* Episodes waiting to be played: `pending` in batches, `solo` (suspects of
+ * a worker death) one at a time. Both are stacks of episode indices. */
+typedef struct Queue {
+    int *pending, n_pending;
+    int *solo, n_solo;
+} Queue;
+
 /*
  * Settles batch episode k after a call that may have faulted: a real fault
  * of either side ends it (FAULT_LOST on the other side is then cleared: that
- * side played fairly up to here); FAULT_LOST alone sends it back to pending
- * for a replay.
+ * side played fairly up to here); FAULT_LOST alone sends it back to be
+ * replayed alone (a suspect of a batch death) or in the next batch (its
+ * worker had died before it was called).
  */
-static void batch_settle(Batch *bt, int k, const FmspParams *p, EpisodeResult *results,
-                         int *pending, int *n_pending)
+static void batch_settle(Batch *bt, int k, const FmspParams *p, EpisodeResult *results, Queue *q)
 {
     Fault *pf = &bt->pf[k], *ef = &bt->ef[k];
     int lost = pf->kind == FAULT_LOST || ef->kind == FAULT_LOST;
@@ -149,9 +161,32 @@ static void batch_settle(Batch *bt, int k, const FmspParams *p, EpisodeResult *r
         bt->active[k] = 0;
         bt->finished++;
     } else if (lost) {
-        pending[(*n_pending)++] = bt->ids[k];
+        if (bt->n > 1)
+            q->solo[q->n_solo++] = bt->ids[k];
+        else
+            q->pending[q->n_pending++] = bt->ids[k];
         bt->active[k] = 0;
         bt->requeued++;
+    }
+}
+
+/* A side that keeps killing its workers loses what it has not played. */
+static void forfeit_rest(Queue *q, int side, int deaths, EpisodeResult *results)
+{
+    int *lists[2] = {q->pending, q->solo};
+    int *counts[2] = {&q->n_pending, &q->n_solo};
+    for (int l = 0; l < 2; l++) {
+        while (*counts[l] > 0) {
+            EpisodeResult *r = &results[lists[l][--*counts[l]]];
+            Fault *mine = side == 0 ? &r->pursuer_fault : &r->evader_fault;
+            mine->kind = FAULT_CRASH;
+            snprintf(mine->detail, sizeof mine->detail,
+                     "forfeited: the policy's workers died %d times in this match", deaths);
+            r->pursuer_score = side == 0 ? 0.0 : 1.0;
+            r->evader_score = side == 0 ? 1.0 : 0.0;
+            r->captured = 0;
+            r->steps = 0;
+        }
     }
 }
 
@@ -170,14 +205,14 @@ FmspErr match_play(const MatchConfig *cfg, const char *pursuer_obj, const char *
     int n = cfg->episodes;
     out->n = n;
     out->episodes = xcalloc((size_t)n, sizeof *out->episodes);
-    int *pending = xmalloc(sizeof(int) * (size_t)n);
-    int n_pending = n;
+    Queue q = {xmalloc(sizeof(int) * (size_t)n), n, xmalloc(sizeof(int) * (size_t)n), 0};
     for (int i = 0; i < n; i++) {
-        pending[i] = n - 1 - i; /* popped from the end: episode 0 first */
+        q.pending[i] = n - 1 - i; /* popped from the end: episode 0 first */
         out->episodes[i].seed = cartag_episode_seed(cfg->seed, cfg->first_episode + i);
     }
     Side sides[2] = {{pursuer_obj, FMSP_PURSUER, NULL, FMSP_OK, ""},
                      {evader_obj, FMSP_EVADER, NULL, FMSP_OK, ""}};
+    int deaths[2] = {0, 0};
     Batch *bt = xmalloc(sizeof *bt);
     uint64_t pseeds[RUNNER_MAX_BATCH], eseeds[RUNNER_MAX_BATCH];
     FmspObs obs[RUNNER_MAX_BATCH];
@@ -185,28 +220,36 @@ FmspErr match_play(const MatchConfig *cfg, const char *pursuer_obj, const char *
     int fruitless_rounds = 0;
     e = FMSP_OK;
 
-    while (n_pending > 0 && e == FMSP_OK) {
+    while (q.n_pending + q.n_solo > 0 && e == FMSP_OK) {
         if ((e = side_ensure(&sides[0], cfg, err, errlen)) ||
             (e = side_ensure(&sides[1], cfg, err, errlen)))
             break;
         memset(bt, 0, sizeof *bt);
-        bt->n = n_pending < batch ? n_pending : batch;
+        if (q.n_solo > 0) {
+            bt->n = 1;
+            bt->ids[0] = q.solo[--q.n_solo];
+        } else {
+            bt->n = q.n_pending < batch ? q.n_pending : batch;
+            for (int k = 0; k < bt->n; k++)
+                bt->ids[k] = q.pending[--q.n_pending];
+        }
         for (int k = 0; k < bt->n; k++) {
-            bt->ids[k] = pending[--n_pending];
             uint64_t es = out->episodes[bt->ids[k]].seed;
             pseeds[k] = cartag_policy_seed(es, FMSP_PURSUER);
             eseeds[k] = cartag_policy_seed(es, FMSP_EVADER);
             cartag_reset(&cfg->params, es, &bt->states[k]);
             bt->active[k] = 1;
         }
+        /* both sides compute at once: send to both, then wait for both */
         if ((e = side_begin(&sides[0], bt->n, cfg, pseeds, bt->pf)) ||
-            (e = side_begin(&sides[1], bt->n, cfg, eseeds, bt->ef))) {
+            (e = side_begin(&sides[1], bt->n, cfg, eseeds, bt->ef)) ||
+            (e = side_wait(&sides[0])) || (e = side_wait(&sides[1]))) {
             fmsp_errf(err, errlen, "sandbox failure starting episodes: %s", fmsp_strerror(e));
             break;
         }
         int live = 0;
         for (int k = 0; k < bt->n; k++) {
-            batch_settle(bt, k, &cfg->params, out->episodes, pending, &n_pending);
+            batch_settle(bt, k, &cfg->params, out->episodes, &q);
             live += bt->active[k];
         }
         while (live > 0) {
@@ -214,11 +257,13 @@ FmspErr match_play(const MatchConfig *cfg, const char *pursuer_obj, const char *
                 obs[k].state = bt->states[k];
                 obs[k].params = cfg->params;
             }
-            if (!sides[0].load_err &&
-                (e = runner_act(sides[0].runner, obs, bt->active, pc, bt->pf)) != FMSP_OK)
-                break;
-            if (!sides[1].load_err &&
-                (e = runner_act(sides[1].runner, obs, bt->active, ec, bt->ef)) != FMSP_OK)
+            for (int s = 0; s < 2 && !e; s++)
+                if (!sides[s].load_err)
+                    e = runner_act_send(sides[s].runner, obs, bt->active, s ? ec : pc,
+                                        s ? bt->ef : bt->pf);
+            for (int s = 0; s < 2 && !e; s++)
+                e = side_wait(&sides[s]);
+            if (e)
                 break;
             live = 0;
             for (int k = 0; k < bt->n; k++) {
@@ -228,7 +273,7 @@ FmspErr match_play(const MatchConfig *cfg, const char *pursuer_obj, const char *
                     set_fault(&bt->pf[k], FAULT_NONFINITE, "returned a non-finite control");
                 if (bt->ef[k].kind == FAULT_NONE && !cartag_control_finite(&ec[k]))
                     set_fault(&bt->ef[k], FAULT_NONFINITE, "returned a non-finite control");
-                batch_settle(bt, k, &cfg->params, out->episodes, pending, &n_pending);
+                batch_settle(bt, k, &cfg->params, out->episodes, &q);
                 if (!bt->active[k])
                     continue;
                 FmspState *st = &bt->states[k];
@@ -249,23 +294,31 @@ FmspErr match_play(const MatchConfig *cfg, const char *pursuer_obj, const char *
             fmsp_errf(err, errlen, "sandbox failure during a match: %s", fmsp_strerror(e));
             break;
         }
-        for (int s = 0; s < 2; s++)
+        for (int s = 0; s < 2; s++) {
             if (sides[s].runner && !runner_dead(sides[s].runner))
                 runner_end(sides[s].runner);
+            if (sides[s].runner && runner_dead(sides[s].runner) &&
+                ++deaths[s] > MATCH_MAX_DEATHS)
+                forfeit_rest(&q, s, deaths[s], out->episodes);
+        }
         out->replays += bt->requeued;
-        if (bt->finished == 0 && ++fruitless_rounds >= 3) {
-            /* The worker keeps dying with nothing to blame: give up cleanly. */
-            while (n_pending > 0) {
-                EpisodeResult *r = &out->episodes[pending[--n_pending]];
-                set_fault(&r->pursuer_fault, FAULT_PROTOCOL, "worker died repeatedly");
-                set_fault(&r->evader_fault, FAULT_PROTOCOL, "worker died repeatedly");
-            }
+        if (bt->finished == 0 && ++fruitless_rounds >= 3 + 2 * MATCH_MAX_DEATHS) {
+            /* Workers keep dying with nothing to blame: give up cleanly. */
+            int *lists[2] = {q.pending, q.solo};
+            int *counts[2] = {&q.n_pending, &q.n_solo};
+            for (int l = 0; l < 2; l++)
+                while (*counts[l] > 0) {
+                    EpisodeResult *r = &out->episodes[lists[l][--*counts[l]]];
+                    set_fault(&r->pursuer_fault, FAULT_PROTOCOL, "worker died repeatedly");
+                    set_fault(&r->evader_fault, FAULT_PROTOCOL, "worker died repeatedly");
+                }
         }
     }
     free(bt);
     runner_free(sides[0].runner);
     runner_free(sides[1].runner);
-    free(pending);
+    free(q.pending);
+    free(q.solo);
     if (e) {
         match_result_release(out);
         return e;

@@ -8,10 +8,13 @@
  * sees the same starts (common random numbers).
  *
  * Faults: the faulting side scores 0 for the episode and the other side 1
- * (both 0 if both fault in the same step); the reason is kept. An episode
- * lost only because the worker died while serving another episode
- * (FAULT_LOST) is replayed from its start in a fresh worker, so an honest
- * policy's results do not depend on its opponent's other episodes.
+ * (both 0 if both fault in the same step); the reason is kept. When a
+ * worker dies serving several episodes at once, they are all suspects
+ * (FAULT_LOST): each is replayed from its start alone, in a fresh worker,
+ * where a fault can only be its own; so an honest policy's results never
+ * depend on its opponent's other episodes, and every fault is charged
+ * exactly. A side whose workers die more than MATCH_MAX_DEATHS times in one
+ * match forfeits its remaining episodes instead of forcing more replays.
  */
 #ifndef FMSP_MATCH_H
 #define FMSP_MATCH_H
@@ -21,6 +24,8 @@
 #include "../core/err.h"
 #include "../sandbox/runner.h"
 #include "fmsp_policy.h"
+
+#define MATCH_MAX_DEATHS 8
 
 typedef struct MatchConfig {
     FmspParams params;

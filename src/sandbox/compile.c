@@ -1,13 +1,17 @@
 /*
  * compile.c - contained compilation of untrusted policy source (compile.h).
  *
- * The compiler child: own process group, empty environment but for PATH and
- * LANG=C, a private temporary directory as cwd holding only policy.c, stdin
- * from /dev/null, stdout+stderr into a pipe we read up to diag_cap (and
- * drain beyond), RLIMIT_CPU/AS/FSIZE/CORE set, a wall-clock deadline after
- * which the whole group is killed. Objects are cached as <cache>/<hash>.so,
- * written under a temporary name and renamed, so concurrent compilations of
- * the same source never see a half-written object.
+ * The compiler child: own process group, rlimits (CPU, address space, file
+ * size, no core), stdin from /dev/null, stdout+stderr into a pipe we read up
+ * to diag_cap (and drain beyond); when we are root it becomes nobody; then
+ * it executes bwrap, which builds the jail described in compile.h around the
+ * compiler. A wall-clock deadline kills the whole group. The work folder is
+ * a fresh mkdtemp in /tmp (owned by nobody when we are root, since the
+ * compiler writes there), removed afterwards whatever happened. The object
+ * is opened without following links, must be a regular file, is read with a
+ * cap, checked, and copied into the cache under a temporary name and renamed,
+ * so concurrent compilations of the same source never see a half-written
+ * object.
  */
 #include "compile.h"
 
@@ -20,15 +24,19 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../core/util.h"
 #include "elfcheck.h"
+#include "fdio.h"
+#include "fmsp_policy.h"
 #include "scan.h"
 
 /* Bumped whenever the flags or the checks change, to invalidate caches. */
-#define COMPILE_FORMAT "fmsp-compile-v1"
+#define COMPILE_FORMAT "fmsp-compile-v2"
 
 static const char *const cc_flags[] = {
     "-std=gnu11", "-O2", "-fPIC", "-shared", "-nostartfiles", "-fno-asm",
@@ -75,8 +83,9 @@ void compile_config_default(CompileConfig *cfg)
         if (!cfg->include_dir[0])
             snprintf(cfg->include_dir, sizeof cfg->include_dir, "/usr/local/share/fmsp/include");
     }
-    cfg->time_limit_s = 30;
-    cfg->mem_bytes = (size_t)2 << 30;
+    cfg->time_limit_s = 10;
+    cfg->mem_bytes = (size_t)1 << 30;
+    cfg->cache_cap = (size_t)256 << 20;
     cfg->diag_cap = 16 << 10;
     cfg->source_cap = 256 << 10;
 }
@@ -140,20 +149,72 @@ static char *rename_in_diagnostics(const char *text, const char *name)
     return out;
 }
 
+/* Removes the work folder and whatever the compiler left in it (flat). */
 static void remove_tree(const char *dir)
 {
-    const char *names[] = {"policy.c", "policy.so"};
-    for (int i = 0; i < 2; i++) {
-        char *p = xasprintf("%s/%s", dir, names[i]);
-        unlink(p);
-        free(p);
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *ent;
+        while ((ent = readdir(d)))
+            if (strcmp(ent->d_name, ".") && strcmp(ent->d_name, ".."))
+                unlinkat(dirfd(d), ent->d_name, 0);
+        closedir(d);
     }
     rmdir(dir);
 }
 
-/* Child side: limits, then exec the compiler. Only async-signal-safe calls
- * after fork (the parent may have threads). */
-static void child_exec(const CompileConfig *cfg, const char *dir, int out_fd, char *const argv[])
+/* The toolchain paths the jail shows, read-only, when they exist. */
+static const char *const jail_dirs[] = {"/usr/bin", "/usr/lib", "/usr/lib64", "/usr/libexec",
+                                        "/usr/include", NULL};
+static const char *const jail_root_links[] = {"/bin", "/lib", "/lib64", "/sbin", NULL};
+
+/* argv for bwrap around the compiler command cc_argv (heap strings in *keep). */
+static int jail_argv(const CompileConfig *cfg, const char *dir, char *const cc_argv[], char **argv,
+                     int cap, char **keep, int *n_keep)
+{
+    int n = 0;
+#define ARG(x) do { if (n < cap - 1) argv[n++] = (char *)(x); } while (0)
+    ARG("bwrap");
+    ARG("--unshare-all");
+    ARG("--die-with-parent");
+    ARG("--new-session");
+    ARG("--clearenv");
+    ARG("--setenv"); ARG("PATH"); ARG("/usr/bin:/bin");
+    ARG("--setenv"); ARG("LANG"); ARG("C");
+    ARG("--setenv"); ARG("LC_ALL"); ARG("C");
+    struct stat st;
+    for (int i = 0; jail_dirs[i]; i++)
+        if (stat(jail_dirs[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            ARG("--ro-bind"); ARG(jail_dirs[i]); ARG(jail_dirs[i]);
+        }
+    for (int i = 0; jail_root_links[i]; i++) {
+        char target[256];
+        ssize_t len = readlink(jail_root_links[i], target, sizeof target - 1);
+        if (len > 0) {
+            target[len] = 0;
+            keep[(*n_keep)++] = xstrdup(target);
+            ARG("--symlink"); ARG(keep[*n_keep - 1]); ARG(jail_root_links[i]);
+        } else if (stat(jail_root_links[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            ARG("--ro-bind"); ARG(jail_root_links[i]); ARG(jail_root_links[i]);
+        }
+    }
+    keep[(*n_keep)++] = xasprintf("%s/fmsp_policy.h", cfg->include_dir);
+    ARG("--dev"); ARG("/dev");
+    ARG("--tmpfs"); ARG("/tmp");
+    ARG("--ro-bind"); ARG(keep[*n_keep - 1]); ARG("/fmsp/include/fmsp_policy.h");
+    ARG("--bind"); ARG(dir); ARG("/work");
+    ARG("--chdir"); ARG("/work");
+    ARG("--");
+    for (int i = 0; cc_argv[i]; i++)
+        ARG(cc_argv[i]);
+#undef ARG
+    argv[n] = NULL;
+    return n;
+}
+
+/* Child side: limits, privileges, then exec bwrap. Only async-signal-safe
+ * calls after fork (the parent may have threads). */
+static void child_exec(const CompileConfig *cfg, int out_fd, char *const argv[])
 {
     static char *const envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C", "LC_ALL=C", NULL};
     setpgid(0, 0);
@@ -165,8 +226,6 @@ static void child_exec(const CompileConfig *cfg, const char *dir, int out_fd, ch
     setrlimit(RLIMIT_AS, &as);
     setrlimit(RLIMIT_FSIZE, &fsz);
     setrlimit(RLIMIT_CORE, &core);
-    if (chdir(dir) != 0)
-        _exit(126);
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0)
         dup2(devnull, 0);
@@ -175,9 +234,18 @@ static void child_exec(const CompileConfig *cfg, const char *dir, int out_fd, ch
     /* close everything else, including our other workers' pipes */
     for (int fd = 3; fd < 1024; fd++)
         close(fd);
-    execve(argv[0], argv, envp);
+    if (chdir("/") != 0)
+        _exit(126);
+    if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+                           setresuid(65534, 65534, 65534) != 0)) {
+        static const char msg[] = "bwrap: fmsp cannot drop to user nobody for the compiler\n";
+        ssize_t w = write(1, msg, sizeof msg - 1);
+        (void)w;
+        _exit(126);
+    }
     execvpe(argv[0], argv, envp);
-    static const char msg[] = "fmsp: cannot execute the C compiler\n";
+    static const char msg[] = "bwrap: cannot execute bubblewrap ('bwrap'), which fmsp needs to "
+                              "jail the compiler; scripts/setup.sh installs it\n";
     ssize_t w = write(1, msg, sizeof msg - 1);
     (void)w;
     _exit(127);
@@ -187,21 +255,25 @@ static void child_exec(const CompileConfig *cfg, const char *dir, int out_fd, ch
 static FmspErr run_compiler(const CompileConfig *cfg, const char *dir, char **diag, char *err,
                             size_t errlen)
 {
-    char *inc = xasprintf("-I%s", cfg->include_dir);
-    char *argv[32];
+    char *cc_argv[32];
     int n = 0;
-    argv[n++] = (char *)cfg->cc;
+    cc_argv[n++] = (char *)cfg->cc;
     for (int i = 0; cc_flags[i]; i++)
-        argv[n++] = (char *)cc_flags[i];
-    argv[n++] = inc;
-    argv[n++] = "-o";
-    argv[n++] = "policy.so";
-    argv[n++] = "policy.c";
-    argv[n++] = "-lm";
-    argv[n] = NULL;
+        cc_argv[n++] = (char *)cc_flags[i];
+    cc_argv[n++] = "-I/fmsp/include";
+    cc_argv[n++] = "-o";
+    cc_argv[n++] = "policy.so";
+    cc_argv[n++] = "policy.c";
+    cc_argv[n++] = "-lm";
+    cc_argv[n] = NULL;
+    char *argv[96], *keep[16];
+    int n_keep = 0;
+    jail_argv(cfg, dir, cc_argv, argv, 96, keep, &n_keep);
+    char *inc = NULL;
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) != 0) {
-        free(inc);
+        for (int i = 0; i < n_keep; i++)
+            free(keep[i]);
         fmsp_errf(err, errlen, "cannot create a pipe: %s", strerror(errno));
         return FMSP_ERR_IO;
     }
@@ -209,12 +281,15 @@ static FmspErr run_compiler(const CompileConfig *cfg, const char *dir, char **di
     if (pid < 0) {
         close(pfd[0]);
         close(pfd[1]);
-        free(inc);
+        for (int i = 0; i < n_keep; i++)
+            free(keep[i]);
         fmsp_errf(err, errlen, "cannot start the compiler: %s", strerror(errno));
         return FMSP_ERR_IO;
     }
     if (pid == 0)
-        child_exec(cfg, dir, pfd[1], argv);
+        child_exec(cfg, pfd[1], argv);
+    for (int i = 0; i < n_keep; i++)
+        free(keep[i]);
     free(inc);
     close(pfd[1]);
     setpgid(pid, pid); /* also from the parent: no race with the kill below */
@@ -276,8 +351,15 @@ static FmspErr run_compiler(const CompileConfig *cfg, const char *dir, char **di
         return FMSP_ERR_LIMIT;
     }
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    if (code != 0 && strncmp(buf, "bwrap: ", 7) == 0) {
+        /* the jail itself failed: an engine problem, not the policy's */
+        size_t line = strcspn(buf + 7, "\n");
+        fmsp_errf(err, errlen, "cannot start the compiler jail: %.*s%s", (int)(line > 300 ? 300 : line),
+                  buf + 7, strstr(buf, "namespace") ? " (fmsp needs root or unprivileged user namespaces)" : "");
+        return FMSP_ERR_IO;
+    }
     if (code == 127 || code == 126) {
-        fmsp_errf(err, errlen, "cannot execute the C compiler '%s' (set --cc or FMSP_CC)", cfg->cc);
+        fmsp_errf(err, errlen, "cannot execute the C compiler '%s' in the jail (set --cc or FMSP_CC)", cfg->cc);
         return FMSP_ERR_IO;
     }
     if (code != 0) {
@@ -291,6 +373,137 @@ static FmspErr run_compiler(const CompileConfig *cfg, const char *dir, char **di
         return FMSP_ERR_COMPILE;
     }
     return FMSP_OK;
+}
+
+/* The cache folder must be ours and private: a folder someone else can
+ * write is a folder someone else can poison. */
+static FmspErr cache_dir_ready(const CompileConfig *cfg, char *err, size_t errlen)
+{
+    FmspErr e = util_mkdirs(cfg->cache_dir, err, errlen);
+    if (e)
+        return e;
+    struct stat st;
+    if (lstat(cfg->cache_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fmsp_errf(err, errlen, "the compile cache '%s' is not a folder", cfg->cache_dir);
+        return FMSP_ERR_IO;
+    }
+    if (st.st_uid != geteuid()) {
+        fmsp_errf(err, errlen,
+                  "the compile cache '%s' belongs to uid %u, not to fmsp's user (uid %u): compiled "
+                  "policies are kept only in a private folder (set FMSP_CACHE)",
+                  cfg->cache_dir, (unsigned)st.st_uid, (unsigned)geteuid());
+        return FMSP_ERR_IO;
+    }
+    if ((st.st_mode & 077) && chmod(cfg->cache_dir, 0700) != 0) {
+        fmsp_errf(err, errlen, "cannot make the compile cache '%s' private: %s", cfg->cache_dir,
+                  strerror(errno));
+        return FMSP_ERR_IO;
+    }
+    return FMSP_OK;
+}
+
+typedef struct CacheEntry {
+    char name[80];
+    off_t size;
+    time_t mtime;
+} CacheEntry;
+
+static int entry_older(const void *a, const void *b)
+{
+    const CacheEntry *x = a, *y = b;
+    return x->mtime < y->mtime ? -1 : x->mtime > y->mtime;
+}
+
+/* Evicts the least recently used objects (hits refresh mtime) until the
+ * cache holds at most 3/4 of cache_cap; does nothing while under the cap. */
+static void cache_prune(const CompileConfig *cfg)
+{
+    if (!cfg->cache_cap)
+        return;
+    DIR *d = opendir(cfg->cache_dir);
+    if (!d)
+        return;
+    size_t n = 0, cap = 256;
+    CacheEntry *ents = xmalloc(sizeof *ents * cap);
+    off_t total = 0;
+    struct dirent *ent;
+    while ((ent = readdir(d))) {
+        size_t len = strlen(ent->d_name);
+        struct stat st;
+        if (len < 4 || len >= sizeof ents->name || strcmp(ent->d_name + len - 3, ".so") ||
+            fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (n == cap)
+            ents = xrealloc(ents, sizeof *ents * (cap *= 2));
+        snprintf(ents[n].name, sizeof ents[n].name, "%s", ent->d_name);
+        ents[n].size = st.st_size;
+        ents[n].mtime = st.st_mtime;
+        total += st.st_size;
+        n++;
+    }
+    if ((size_t)total > cfg->cache_cap) {
+        qsort(ents, n, sizeof *ents, entry_older);
+        for (size_t k = 0; k < n && (size_t)total > cfg->cache_cap / 4 * 3; k++)
+            if (unlinkat(dirfd(d), ents[k].name, 0) == 0)
+                total -= ents[k].size;
+    }
+    closedir(d);
+    free(ents);
+}
+
+/* Reads the compiler's output without following links, checks it, and
+ * copies it into the cache as out->object_path. */
+static FmspErr store_object(const CompileConfig *cfg, const char *dir, const char *name,
+                            CompileResult *out, char *err, size_t errlen)
+{
+    char *obj = xasprintf("%s/policy.so", dir);
+    int fd = open(obj, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    free(obj);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (64 << 20)) {
+        if (fd >= 0)
+            close(fd);
+        fmsp_errf(err, errlen, "%s: refused: the compiler did not leave a regular object file "
+                               "under 64 MiB", name);
+        return FMSP_ERR_REFUSED;
+    }
+    size_t len = (size_t)st.st_size;
+    char *data = xmalloc(len + 1);
+    size_t have = 0;
+    while (have < len) {
+        ssize_t got = read(fd, data + have, len - have);
+        if (got <= 0)
+            break;
+        have += (size_t)got;
+    }
+    close(fd);
+    char why[512];
+    FmspErr e = FMSP_OK;
+    if (have != len) {
+        fmsp_errf(err, errlen, "%s: cannot read the compiled object", name);
+        e = FMSP_ERR_IO;
+    } else if (!cfg->unchecked && elfcheck_policy(data, len, why, sizeof why)) {
+        fmsp_errf(err, errlen, "%s: refused: %s", name, why);
+        free(out->diagnostics);
+        out->diagnostics = xasprintf("%s: %s", name, why);
+        e = FMSP_ERR_REFUSED;
+    }
+    if (!e) {
+        char *tmp = xasprintf("%s.tmp-%d", out->object_path, (int)getpid());
+        int wfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        int ok = wfd >= 0 && fdio_write_full(wfd, data, len) == 0;
+        if (wfd >= 0 && close(wfd) != 0)
+            ok = 0;
+        if (!ok || rename(tmp, out->object_path) != 0) {
+            fmsp_errf(err, errlen, "cannot store the compiled policy in '%s': %s", cfg->cache_dir,
+                      strerror(errno));
+            unlink(tmp);
+            e = FMSP_ERR_IO;
+        }
+        free(tmp);
+    }
+    free(data);
+    return e;
 }
 
 FmspErr compile_policy_source(const CompileConfig *cfg, const char *source, size_t len,
@@ -308,30 +521,45 @@ FmspErr compile_policy_source(const CompileConfig *cfg, const char *source, size
     char why[1024];
     int side;
     if (scan_policy_source(source, len, &side, why, sizeof why)) {
-        fmsp_errf(err, errlen, "%s: refused: %s", name, why);
-        out->diagnostics = xasprintf("%s: %s", name, why);
-        return FMSP_ERR_REFUSED;
+        if (!cfg->unchecked) {
+            fmsp_errf(err, errlen, "%s: refused: %s", name, why);
+            out->diagnostics = xasprintf("%s: %s", name, why);
+            return FMSP_ERR_REFUSED;
+        }
+        char *copy = xmalloc(len + 1);
+        memcpy(copy, source, len);
+        copy[len] = 0;
+        side = strstr(copy, "FMSP_SIDE(FMSP_EVADER)") ? FMSP_EVADER : FMSP_PURSUER;
+        free(copy);
     }
     out->side = side;
     FmspErr e = cache_key(cfg, source, len, out->hash, err, errlen);
     if (e)
         return e;
-    snprintf(out->object_path, sizeof out->object_path, "%s/%s.so", cfg->cache_dir, out->hash);
+    if ((e = cache_dir_ready(cfg, err, errlen)))
+        return e;
+    snprintf(out->object_path, sizeof out->object_path, "%s/%s%s.so", cfg->cache_dir,
+             cfg->unchecked ? "unchecked-" : "", out->hash);
     if (file_exists(out->object_path)) {
+        utimensat(AT_FDCWD, out->object_path, NULL, 0); /* recently used */
         out->cached = 1;
         return FMSP_OK;
     }
-    if ((e = util_mkdirs(cfg->cache_dir, err, errlen)))
-        return e;
-    char *dir = xasprintf("%s/tmp-XXXXXX", cfg->cache_dir);
+    char dir[] = "/tmp/fmsp-cc-XXXXXX";
     if (!mkdtemp(dir)) {
-        fmsp_errf(err, errlen, "cannot create a temporary folder in '%s': %s", cfg->cache_dir,
-                  strerror(errno));
-        free(dir);
+        fmsp_errf(err, errlen, "cannot create a temporary folder in /tmp: %s", strerror(errno));
+        return FMSP_ERR_IO;
+    }
+    /* the jailed compiler runs as nobody and writes its object here */
+    if (geteuid() == 0 && chown(dir, 65534, 65534) != 0) {
+        fmsp_errf(err, errlen, "cannot hand the compile folder to user nobody: %s", strerror(errno));
+        remove_tree(dir);
         return FMSP_ERR_IO;
     }
     char *src_path = xasprintf("%s/policy.c", dir);
     e = util_write_file(src_path, source, len, err, errlen);
+    if (!e)
+        chmod(src_path, 0644);
     free(src_path);
     char *diag = NULL;
     if (!e)
@@ -344,21 +572,11 @@ FmspErr compile_policy_source(const CompileConfig *cfg, const char *source, size
         snprintf(msg, sizeof msg, "%s: %s", name, err);
         fmsp_errf(err, errlen, "%s", msg);
     }
-    char *obj = xasprintf("%s/policy.so", dir);
-    if (!e && elfcheck_policy_file(obj, why, sizeof why)) {
-        fmsp_errf(err, errlen, "%s: refused: %s", name, why);
-        free(out->diagnostics);
-        out->diagnostics = xasprintf("%s: %s", name, why);
-        e = FMSP_ERR_REFUSED;
-    }
-    if (!e && rename(obj, out->object_path) != 0) {
-        fmsp_errf(err, errlen, "cannot store the compiled policy in '%s': %s", cfg->cache_dir,
-                  strerror(errno));
-        e = FMSP_ERR_IO;
-    }
-    free(obj);
+    if (!e)
+        e = store_object(cfg, dir, name, out, err, errlen);
     remove_tree(dir);
-    free(dir);
+    if (!e)
+        cache_prune(cfg);
     out->seconds = util_now() - t0;
     if (e)
         out->object_path[0] = 0;

@@ -6,13 +6,19 @@
  * constructors, pragmas that read files or anything else that could make the
  * compiler read a file or run code at load time; the FMSP_SIDE declaration
  * is read here. (2) look up the content-hash cache. (3) run the system C
- * compiler (gcc by default) in a child process with an empty environment,
- * a private temporary directory, CPU-time, wall-time, memory and file-size
- * limits, its diagnostics captured up to a cap. (4) check the object has no
- * initialisers (.init_array, DT_INIT) and move it into the cache.
+ * compiler (gcc by default) in a jail (bubblewrap): unprivileged (uid
+ * nobody), empty environment, its own user, mount, PID, network, IPC and UTS
+ * namespaces, where only the toolchain (/usr/bin, /usr/lib, /usr/include),
+ * the policy header and a private work folder holding policy.c exist; no
+ * /proc, no home, no cache, no run database, nothing secret. CPU-time,
+ * wall-time, memory and file-size limits; diagnostics captured up to a cap.
+ * (4) check the object (elfcheck.h) and copy it into the cache.
  *
- * The cache key covers the source, the policy header, the compiler command
- * and the flags, so any change recompiles.
+ * The cache is a folder the engine owns with mode 0700 (refused otherwise),
+ * objects are written 0600, and it is bounded in size (oldest evicted
+ * first). Nothing in it is trusted: the runner checks every object again on
+ * every load. The key covers the source, the policy header, the compiler
+ * command and the flags, so any change recompiles.
  */
 #ifndef FMSP_COMPILE_H
 #define FMSP_COMPILE_H
@@ -30,6 +36,9 @@ typedef struct CompileConfig {
     size_t mem_bytes;      /* address-space limit of the compiler (default 2 GiB) */
     size_t diag_cap;       /* diagnostics bytes kept (default 16 KiB) */
     size_t source_cap;     /* largest source accepted (default 256 KiB) */
+    size_t cache_cap;      /* bytes of objects kept in the cache (default 256 MiB) */
+    int unchecked;         /* tests only: skip the scanner and the object check,
+                              to show that the jails hold on their own */
 } CompileConfig;
 
 /* Fills defaults from the environment. */

@@ -1,4 +1,5 @@
-/* elfcheck.c - bounds-checked ELF64 section/dynamic/symbol inspection. */
+/* elfcheck.c - bounds-checked ELF64 inspection (see elfcheck.h): a pass over
+ * the sections, then a pass over the dynamic segment the loader will use. */
 #include "elfcheck.h"
 
 #include <elf.h>
@@ -23,6 +24,156 @@ static const char *const required[] = {"fmsp_create", "fmsp_act", "fmsp_free",
 static int in_bounds(size_t off, size_t size, size_t len)
 {
     return off <= len && size <= len - off;
+}
+
+static const char *const allowed_needed[] = {"libc.so.6", "libm.so.6", NULL};
+
+/* Refuses the dynamic tags that make the loader run code or open files. */
+static FmspErr check_dyn_tag(const Elf64_Dyn *d, const char *strtab, size_t strsz, char *why,
+                             size_t whylen)
+{
+    switch (d->d_tag) {
+    case DT_INIT: case DT_FINI: case DT_INIT_ARRAY: case DT_FINI_ARRAY: case DT_PREINIT_ARRAY:
+        fmsp_errf(why, whylen, "compiled object asks for load-time code (dynamic tag %lld); "
+                               "constructors are not allowed", (long long)d->d_tag);
+        return FMSP_ERR_REFUSED;
+    case DT_TEXTREL:
+        fmsp_errf(why, whylen, "compiled object has text relocations (its code would be patched "
+                               "at load time)");
+        return FMSP_ERR_REFUSED;
+    case DT_FLAGS:
+        if (d->d_un.d_val & DF_TEXTREL) {
+            fmsp_errf(why, whylen, "compiled object has text relocations (DF_TEXTREL)");
+            return FMSP_ERR_REFUSED;
+        }
+        return FMSP_OK;
+    case DT_AUXILIARY: case DT_FILTER: case DT_AUDIT: case DT_DEPAUDIT: case DT_RPATH: case DT_RUNPATH:
+        fmsp_errf(why, whylen, "compiled object names other files for the loader (dynamic tag %lld)",
+                  (long long)d->d_tag);
+        return FMSP_ERR_REFUSED;
+    case DT_NEEDED: {
+        const char *lib = NULL;
+        if (strtab && d->d_un.d_val < strsz && memchr(strtab + d->d_un.d_val, 0, strsz - d->d_un.d_val))
+            lib = strtab + d->d_un.d_val;
+        for (int i = 0; lib && allowed_needed[i]; i++)
+            if (strcmp(lib, allowed_needed[i]) == 0)
+                return FMSP_OK;
+        fmsp_errf(why, whylen, "compiled object needs a library other than libc and libm%s%.60s%s",
+                  lib ? " (" : "", lib ? lib : "", lib ? ")" : "");
+        return FMSP_ERR_REFUSED;
+    }
+    default:
+        return FMSP_OK;
+    }
+}
+
+/* Refuses IRELATIVE entries in a table of Elf64_Rela (rel = 0) or Elf64_Rel. */
+static FmspErr check_relocs(const unsigned char *b, size_t len, size_t off, size_t size, int rela,
+                            char *why, size_t whylen)
+{
+    size_t ent = rela ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel);
+    if (!in_bounds(off, size, len)) {
+        fmsp_errf(why, whylen, "compiled object has a malformed relocation table");
+        return FMSP_ERR_REFUSED;
+    }
+    for (size_t k = 0; k + ent <= size; k += ent) {
+        Elf64_Rel r;
+        memcpy(&r, b + off + k, sizeof r);
+        if (ELF64_R_TYPE(r.r_info) == R_X86_64_IRELATIVE) {
+            fmsp_errf(why, whylen, "compiled object has an IRELATIVE relocation: a resolver "
+                                   "would run at load time");
+            return FMSP_ERR_REFUSED;
+        }
+    }
+    return FMSP_OK;
+}
+
+/* File offset of virtual address va through the PT_LOAD segments, or -1. */
+static long long va_to_off(const unsigned char *b, const Elf64_Ehdr *eh, size_t len, uint64_t va,
+                           uint64_t size)
+{
+    for (int i = 0; i < eh->e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, b + eh->e_phoff + (size_t)i * sizeof ph, sizeof ph);
+        if (ph.p_type == PT_LOAD && va >= ph.p_vaddr && size <= ph.p_filesz &&
+            va - ph.p_vaddr <= ph.p_filesz - size) {
+            uint64_t off = ph.p_offset + (va - ph.p_vaddr);
+            return in_bounds(off, size, len) ? (long long)off : -1;
+        }
+    }
+    return -1;
+}
+
+/* The loader's view: the dynamic segment and the relocation tables it names. */
+static FmspErr check_segments(const unsigned char *b, size_t len, const Elf64_Ehdr *eh, char *why,
+                              size_t whylen)
+{
+    if (eh->e_phnum == 0)
+        return FMSP_OK;
+    if (eh->e_phentsize != sizeof(Elf64_Phdr) ||
+        !in_bounds(eh->e_phoff, (size_t)eh->e_phnum * sizeof(Elf64_Phdr), len)) {
+        fmsp_errf(why, whylen, "compiled object has a malformed program header table");
+        return FMSP_ERR_REFUSED;
+    }
+    for (int i = 0; i < eh->e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, b + eh->e_phoff + (size_t)i * sizeof ph, sizeof ph);
+        if (ph.p_type == PT_INTERP) {
+            fmsp_errf(why, whylen, "compiled object names a program interpreter");
+            return FMSP_ERR_REFUSED;
+        }
+        if (ph.p_type != PT_DYNAMIC)
+            continue;
+        if (!in_bounds(ph.p_offset, ph.p_filesz, len)) {
+            fmsp_errf(why, whylen, "compiled object has a malformed dynamic segment");
+            return FMSP_ERR_REFUSED;
+        }
+        size_t n = ph.p_filesz / sizeof(Elf64_Dyn);
+        uint64_t strtab = 0, strsz = 0, rela = 0, relasz = 0, rel = 0, relsz = 0, jmprel = 0,
+                 pltrelsz = 0, pltrel = DT_RELA;
+        for (size_t k = 0; k < n; k++) {
+            Elf64_Dyn d;
+            memcpy(&d, b + ph.p_offset + k * sizeof d, sizeof d);
+            if (d.d_tag == DT_NULL)
+                break;
+            switch (d.d_tag) {
+            case DT_STRTAB: strtab = d.d_un.d_ptr; break;
+            case DT_STRSZ: strsz = d.d_un.d_val; break;
+            case DT_RELA: rela = d.d_un.d_ptr; break;
+            case DT_RELASZ: relasz = d.d_un.d_val; break;
+            case DT_REL: rel = d.d_un.d_ptr; break;
+            case DT_RELSZ: relsz = d.d_un.d_val; break;
+            case DT_JMPREL: jmprel = d.d_un.d_ptr; break;
+            case DT_PLTRELSZ: pltrelsz = d.d_un.d_val; break;
+            case DT_PLTREL: pltrel = d.d_un.d_val; break;
+            default: break;
+            }
+        }
+        long long stroff = strtab ? va_to_off(b, eh, len, strtab, strsz) : -1;
+        const char *strs = stroff >= 0 ? (const char *)b + stroff : NULL;
+        for (size_t k = 0; k < n; k++) {
+            Elf64_Dyn d;
+            memcpy(&d, b + ph.p_offset + k * sizeof d, sizeof d);
+            if (d.d_tag == DT_NULL)
+                break;
+            if (check_dyn_tag(&d, strs, strs ? strsz : 0, why, whylen))
+                return FMSP_ERR_REFUSED;
+        }
+        struct { uint64_t va, size; int rela; } tables[3] = {
+            {rela, relasz, 1}, {rel, relsz, 0}, {jmprel, pltrelsz, pltrel == DT_RELA}};
+        for (int t = 0; t < 3; t++) {
+            if (!tables[t].va || !tables[t].size)
+                continue;
+            long long off = va_to_off(b, eh, len, tables[t].va, tables[t].size);
+            if (off < 0) {
+                fmsp_errf(why, whylen, "compiled object has a relocation table outside its segments");
+                return FMSP_ERR_REFUSED;
+            }
+            if (check_relocs(b, len, (size_t)off, tables[t].size, tables[t].rela, why, whylen))
+                return FMSP_ERR_REFUSED;
+        }
+    }
+    return FMSP_OK;
 }
 
 FmspErr elfcheck_policy(const void *image, size_t len, char *why, size_t whylen)
@@ -79,13 +230,28 @@ FmspErr elfcheck_policy(const void *image, size_t len, char *why, size_t whylen)
             for (size_t k = 0; k < n; k++) {
                 Elf64_Dyn d;
                 memcpy(&d, b + sh[i].sh_offset + k * sizeof d, sizeof d);
-                if (d.d_tag == DT_INIT || d.d_tag == DT_FINI || d.d_tag == DT_INIT_ARRAY ||
-                    d.d_tag == DT_FINI_ARRAY || d.d_tag == DT_PREINIT_ARRAY) {
-                    fmsp_errf(why, whylen, "compiled object asks for load-time code (dynamic "
-                                           "tag %lld); constructors are not allowed",
-                              (long long)d.d_tag);
+                if (d.d_tag != DT_NEEDED && check_dyn_tag(&d, NULL, 0, why, whylen)) {
                     e = FMSP_ERR_REFUSED;
                     break;
+                }
+            }
+            continue;
+        }
+        if (sh[i].sh_type == SHT_RELA || sh[i].sh_type == SHT_REL) {
+            e = check_relocs(b, len, sh[i].sh_offset, sh[i].sh_size, sh[i].sh_type == SHT_RELA, why,
+                             whylen);
+            continue;
+        }
+        if (sh[i].sh_type == SHT_SYMTAB && sh[i].sh_entsize == sizeof(Elf64_Sym) &&
+            in_bounds(sh[i].sh_offset, sh[i].sh_size, len)) {
+            size_t n = sh[i].sh_size / sizeof(Elf64_Sym);
+            for (size_t k = 1; k < n && !e; k++) {
+                Elf64_Sym sym;
+                memcpy(&sym, b + sh[i].sh_offset + k * sizeof sym, sizeof sym);
+                if (ELF64_ST_TYPE(sym.st_info) == STT_GNU_IFUNC) {
+                    fmsp_errf(why, whylen, "the policy defines an indirect function: its resolver "
+                                           "would run at load time");
+                    e = FMSP_ERR_REFUSED;
                 }
             }
             continue;
@@ -136,6 +302,8 @@ FmspErr elfcheck_policy(const void *image, size_t len, char *why, size_t whylen)
             }
         }
     }
+    if (!e)
+        e = check_segments(b, len, &eh, why, whylen);
     for (int r = 0; required[r] && !e; r++) {
         if (!found[r]) {
             fmsp_errf(why, whylen, "policy does not define %s%s", required[r],

@@ -1,12 +1,19 @@
 /*
- * elfcheck.h - inspects a compiled policy object before it is cached.
+ * elfcheck.h - inspects a compiled policy object before it is cached and
+ * again every time a worker loads it.
  *
  * The object came from the compiler, but from untrusted source: it is parsed
- * with every offset bounds-checked. It must run no code when loaded (no
- * .init_array/.fini_array/.preinit_array/.ctors/.dtors entries, no DT_INIT
- * or DT_FINI), must define the four policy symbols, and should not import
- * functions the sandbox forbids anyway (refused early with a clear message
- * for the author instead of a SIGSYS at run time).
+ * with every offset bounds-checked. It must run no code when loaded, as the
+ * sections say and as the loader will see it (the dynamic segment found
+ * through the program headers): no .init_array/.fini_array/.preinit_array/
+ * .ctors/.dtors entries, no DT_INIT/DT_FINI/arrays, no indirect functions
+ * (STT_GNU_IFUNC in either symbol table), no IRELATIVE relocations in any
+ * relocation table, no text relocations, and no library dependency beyond
+ * libc and libm (anything else would make the loader open files). It must
+ * define the four policy symbols, and should not import functions the
+ * sandbox forbids anyway (refused early with a clear message for the author
+ * instead of a SIGSYS at run time). This check is an early, clear error, not
+ * the boundary: the worker's jail holds without it.
  */
 #ifndef FMSP_ELFCHECK_H
 #define FMSP_ELFCHECK_H

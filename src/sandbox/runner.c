@@ -1,15 +1,16 @@
 /*
  * runner.c - the referee's side of a policy worker (runner.h).
  *
- * RUNNER_SANDBOX: posix_spawn of fmsp-worker with an empty environment and
- * exactly fds 0-5 (all others closed); every wait on the worker is a poll()
- * in slices during which the runner drains the output pipe and checks the
- * worker's CPU clock against the per-call limit (time measured here, not
- * reported by the worker); a wall-clock backstop catches a worker that
- * blocks without using CPU. A dead worker is reaped and classified (signal,
- * exit, memory, forbidden system call) and the fault charged to the episode
- * the shared page says was being called; every other live episode of the
- * batch is FAULT_LOST.
+ * RUNNER_SANDBOX: the object is read and checked (elfcheck) on every load
+ * and handed to the worker as a sealed memfd, so what the worker loads is
+ * exactly what was checked, whatever happens to the cache afterwards.
+ * posix_spawn of fmsp-worker with an empty environment and exactly fds 0-5.
+ * Every wait on the worker is a poll() in slices; a slice with no answer
+ * reads the worker's CPU clock (the kernel's accounting) against the budget
+ * of the request in flight and its scheduler state (/proc/PID/stat) for a
+ * hang. A round trip costs the referee a write, a poll, a read and a clock
+ * read; the worker a read and a write. A dead worker is reaped and
+ * classified from its wait status and rusage alone.
  *
  * RUNNER_INPROC: the object is dlopen()ed here and called directly.
  */
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "../core/util.h"
+#include "elfcheck.h"
 #include "fdio.h"
 #include "protocol.h"
 
@@ -45,13 +47,23 @@ struct Runner {
     int side;
     int n;                         /* episodes of the current batch */
     int dead;
-    double episode_cpu[RUNNER_MAX_BATCH];
-    uint8_t faulted[RUNNER_MAX_BATCH]; /* the policy lost this episode already */
     /* sandbox */
     pid_t pid;
-    int cmd_fd, reply_fd, out_fd;
-    ProtoPage *page;
-    clockid_t cpu_clock;
+    int cmd_fd, reply_fd, out_fd, stat_fd;
+    clockid_t cpu_clock;           /* the worker's CPU clock (kernel) */
+    double cpu_mark;               /* worker CPU seconds at the last answer */
+    double batch_cpu;              /* worker CPU seconds since the batch began */
+    double cpu_rlimit;             /* the worker's RLIMIT_CPU */
+    int killed;                    /* we sent the SIGKILL */
+    /* the request in flight (pend_type 0: none) */
+    int pend_type, pend_expect, pend_write_failed;
+    uint8_t pend_call[RUNNER_MAX_BATCH];
+    double pend_budget;
+    const char *pend_what;
+    FmspControl *pend_out;
+    Fault *pend_faults;
+    ProtoReply replies[RUNNER_MAX_BATCH + 1];
+    char msg[sizeof(ProtoHeader) + RUNNER_MAX_BATCH + sizeof(FmspObs) * RUNNER_MAX_BATCH];
     char *output;                  /* first output_bytes of stdout+stderr */
     size_t output_len, output_total;
     /* in-process */
@@ -79,6 +91,7 @@ void runner_limits_default(RunnerLimits *l)
     l->episode_cpu_s = 10.0;
     l->mem_bytes = (size_t)512 << 20;
     l->output_bytes = 64 << 10;
+    l->unchecked_objects = 0;
 }
 
 char *runner_worker_path(void)
@@ -109,8 +122,23 @@ static double worker_cpu(const Runner *r)
 {
     struct timespec ts;
     if (clock_gettime(r->cpu_clock, &ts) != 0)
-        return 0;
+        return r->cpu_mark;
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* The worker's scheduler state from /proc/PID/stat ('R' running or
+ * runnable, 'S'/'D' asleep...), or 'R' when it cannot be read. */
+static char worker_state(const Runner *r)
+{
+    char buf[512];
+    if (r->stat_fd < 0)
+        return 'R';
+    ssize_t got = pread(r->stat_fd, buf, sizeof buf - 1, 0);
+    if (got <= 0)
+        return 'R';
+    buf[got] = 0;
+    const char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' && paren[2] ? paren[2] : 'R';
 }
 
 /* Reads whatever output is waiting (non-blocking); 1 if the flood cap hit. */
@@ -136,35 +164,8 @@ static void kill_worker(Runner *r)
         kill(r->pid, SIGKILL);
 }
 
-static const char *syscall_name(int nr)
-{
-    /* the calls hostile policies try most; others are shown by number */
-    switch (nr) {
-    case 0: return "read";
-    case 1: return "write";
-    case 2: return "open";
-    case 41: return "socket";
-    case 42: return "connect";
-    case 56: return "clone";
-    case 57: return "fork";
-    case 58: return "vfork";
-    case 59: return "execve";
-    case 62: return "kill";
-    case 101: return "ptrace";
-    case 35: return "nanosleep";
-    case 230: return "clock_nanosleep";
-    case 257: return "openat";
-    case 435: return "clone3";
-    case 310: return "process_vm_readv";
-    case 311: return "process_vm_writev";
-    case 87: return "unlink";
-    case 82: return "rename";
-    case 83: return "mkdir";
-    default: return NULL;
-    }
-}
-
-/* Reaps the worker and writes why it died into f. */
+/* Reaps the worker and writes why it died into f, from the kernel's word
+ * alone: the wait status and the resource usage. */
 static void classify_death(Runner *r, Fault *f)
 {
     int status = 0;
@@ -181,153 +182,180 @@ static void classify_death(Runner *r, Fault *f)
     r->pid = -1;
     r->dead = 1;
     double peak_mb = ru.ru_maxrss / 1024.0, limit_mb = r->limits.mem_bytes / 1048576.0;
-    int bad = r->page ? r->page->bad_syscall : -1;
+    double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
+                 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
     if (got < 0) {
         set_fault(f, FAULT_CRASH, "worker vanished");
     } else if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
         if (sig == SIGSYS) {
-            const char *name = bad >= 0 ? syscall_name(bad) : NULL;
-            if (name)
-                set_fault(f, FAULT_SYSCALL, "forbidden system call %s", name);
-            else if (bad >= 0)
-                set_fault(f, FAULT_SYSCALL, "forbidden system call #%d", bad);
-            else
-                set_fault(f, FAULT_SYSCALL, "forbidden system call");
-        } else if (sig == SIGXCPU) {
-            set_fault(f, FAULT_TIMEOUT, "exceeded the worker's CPU time limit");
+            set_fault(f, FAULT_SYSCALL, "forbidden system call (the sandbox's seccomp filter killed "
+                                        "the worker: no files, network, processes, sleeping or "
+                                        "signals)");
+        } else if (sig == SIGXCPU || (sig == SIGKILL && !r->killed && cpu >= r->cpu_rlimit)) {
+            set_fault(f, FAULT_TIMEOUT, "exceeded the worker's CPU time limit (%.0f s)", r->cpu_rlimit);
         } else if (peak_mb >= 0.8 * limit_mb && (sig == SIGSEGV || sig == SIGBUS || sig == SIGABRT ||
                                                  sig == SIGKILL)) {
             set_fault(f, FAULT_MEMORY, "out of memory: peak %.0f MiB, limit %.0f MiB (%s)", peak_mb,
                       limit_mb, strsignal(sig));
+        } else if (sig == SIGKILL && !r->killed) {
+            set_fault(f, FAULT_CRASH, "killed by signal %d (%s) from outside the engine", sig,
+                      strsignal(sig));
         } else {
             set_fault(f, FAULT_CRASH, "killed by signal %d (%s)", sig, strsignal(sig));
         }
     } else if (WIFEXITED(status)) {
         int code = WEXITSTATUS(status);
         if (code == 5)
-            set_fault(f, FAULT_PROTOCOL, "broke the worker protocol");
+            set_fault(f, FAULT_PROTOCOL, "the worker found its command stream corrupted (exit status 5)");
         else
             set_fault(f, FAULT_EXIT, "the policy ended its process (exit status %d)", code);
     }
 }
 
-/* Blames the episode the page names (or the first expected) and marks every
- * other expected episode LOST. expected[]: episodes still awaited. */
-static void fault_batch(Runner *r, const Fault *cause, const uint8_t *expected, Fault *faults)
+/* Kills the worker for a fault the referee saw (time, output, protocol),
+ * reaps it, and keeps the referee's reason. */
+static void kill_for(Runner *r, Fault *cause, FaultKind kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void kill_for(Runner *r, Fault *cause, FaultKind kind, const char *fmt, ...)
 {
-    uint32_t ep = r->page ? r->page->episode : 0;
-    int blamed = -1;
-    if (ep < (uint32_t)r->n && expected[ep])
-        blamed = (int)ep;
-    for (int i = 0; i < r->n && blamed < 0; i++)
-        if (expected[i])
-            blamed = i;
-    for (int i = 0; i < r->n; i++) {
-        if (!expected[i])
-            continue;
-        if (i == blamed)
-            faults[i] = *cause;
-        else
-            set_fault(&faults[i], FAULT_LOST, "the worker died serving another episode");
-    }
+    r->killed = 1;
+    kill_worker(r);
+    classify_death(r, cause);
+    cause->kind = kind;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cause->detail, sizeof cause->detail, fmt, ap);
+    va_end(ap);
 }
 
 /*
- * Waits until `need` bytes arrive in buf, enforcing limits. call_limit is
- * the CPU seconds one call may take. Returns 0, or -1 with *cause set (the
- * worker is then dead).
+ * Waits until `need` bytes arrive in buf. budget: CPU seconds the worker
+ * may use from the last reply until this one arrives (kernel accounting).
+ * Returns 0, or -1 with *cause set (the worker is then dead).
  */
-static int await_reply(Runner *r, void *buf, size_t need, double call_limit, Fault *cause)
+static int await_reply(Runner *r, void *buf, size_t need, double budget, const char *what,
+                       Fault *cause)
 {
     size_t have = 0;
-    uint64_t last_calls = r->page->calls;
-    double call_cpu0 = worker_cpu(r);
-    double last_progress = util_now();
-    double cpu_seen = call_cpu0;
-    int slice_ms = (int)(call_limit * 1000 / 2);
-    if (slice_ms < 2)
-        slice_ms = 2;
-    if (slice_ms > 100)
-        slice_ms = 100;
+    double cpu0 = r->cpu_mark, t0 = util_now(), asleep_since = 0;
+    double wall_limit = 20.0 + 100 * budget;
+    int slice_ms = (int)(budget * 1000 / 4);
+    slice_ms = slice_ms < 1 ? 1 : slice_ms > 100 ? 100 : slice_ms;
     while (have < need) {
         struct pollfd p[2] = {{r->reply_fd, POLLIN, 0}, {r->out_fd, POLLIN, 0}};
         int rc = poll(p, 2, slice_ms);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (p[1].revents & (POLLIN | POLLHUP)) {
-            if (drain_output(r)) {
-                kill_worker(r);
-                classify_death(r, cause);
-                set_fault(cause, FAULT_OUTPUT, "wrote more than %zu bytes of output",
-                          16 * r->limits.output_bytes);
-                return -1;
-            }
+        if (rc < 0 && errno != EINTR) {
+            kill_for(r, cause, FAULT_CRASH, "cannot wait for the worker: %s", strerror(errno));
+            return -1;
         }
-        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (rc > 0 && (p[1].revents & (POLLIN | POLLHUP)) && drain_output(r)) {
+            kill_for(r, cause, FAULT_OUTPUT, "wrote more than %zu bytes of output",
+                     16 * r->limits.output_bytes);
+            return -1;
+        }
+        if (rc > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
             ssize_t got = read(r->reply_fd, (char *)buf + have, need - have);
             if (got > 0) {
                 have += (size_t)got;
                 continue;
             }
-            if (got < 0 && errno == EINTR)
+            if (got < 0 && (errno == EINTR || errno == EAGAIN))
                 continue;
             drain_output(r);
             classify_death(r, cause);
             return -1;
         }
-        /* no reply yet: check the clock of the call in progress */
-        double now_cpu = worker_cpu(r);
-        uint64_t calls = r->page->calls;
-        if (calls != last_calls) {
-            last_calls = calls;
-            call_cpu0 = now_cpu; /* a new call began (sampled late: in its favour) */
-        }
-        if (now_cpu - call_cpu0 > call_limit) {
-            uint32_t phase = r->page->phase;
-            kill_worker(r);
-            classify_death(r, cause);
-            set_fault(cause, FAULT_TIMEOUT, "%s took more than %g s of CPU time",
-                      phase == PROTO_BEGIN ? "fmsp_create" : phase == PROTO_END ? "fmsp_free" : "fmsp_act",
-                      call_limit);
+        if (rc != 0)
+            continue;
+        /* a slice went by with no answer: check the kernel's accounting */
+        double cpu = worker_cpu(r), now = util_now();
+        if (cpu - cpu0 > budget) {
+            kill_for(r, cause, FAULT_TIMEOUT, "%s used more than %g s of CPU time", what, budget);
             return -1;
         }
-        if (now_cpu > cpu_seen + 1e-4) {
-            cpu_seen = now_cpu;
-            last_progress = util_now();
-        } else if (util_now() - last_progress > 1.0 + 10 * call_limit) {
-            kill_worker(r);
-            classify_death(r, cause);
-            set_fault(cause, FAULT_TIMEOUT, "hung: no CPU progress for %.1f s (blocked or sleeping)",
-                      util_now() - last_progress);
+        char state = worker_state(r);
+        if (state == 'R') {
+            asleep_since = 0;
+        } else if (asleep_since == 0) {
+            asleep_since = now;
+        } else if (now - asleep_since > 1.0) {
+            kill_for(r, cause, FAULT_TIMEOUT,
+                     "hung: blocked for %.1f s without answering (waiting for input that never "
+                     "comes)", now - asleep_since);
             return -1;
         }
+        if (now - t0 > wall_limit) {
+            kill_for(r, cause, FAULT_TIMEOUT,
+                     "no answer after %.0f s of wall-clock time (%.3f s of CPU used; the machine "
+                     "may be overloaded)", now - t0, cpu - cpu0);
+            return -1;
+        }
+    }
+    double cpu = worker_cpu(r);
+    r->cpu_mark = cpu;
+    r->batch_cpu += cpu - cpu0;
+    if (cpu - cpu0 > budget) {
+        kill_for(r, cause, FAULT_TIMEOUT, "%s used more than %g s of CPU time", what, budget);
+        return -1;
     }
     return 0;
 }
 
+static const char *step_name(int step)
+{
+    static const char *const names[] = {"?", "arguments", "namespaces", "mounts", "object",
+                                        "pivot_root", "privileges", "resource limits",
+                                        "seccomp filter"};
+    return step > 0 && step < (int)(sizeof names / sizeof names[0]) ? names[step] : "?";
+}
+
+/* Reads the object, checks it (unless told not to), and returns a sealed
+ * memfd holding exactly the checked bytes, or -1 with err set. */
+static int object_fd(const Runner *r, const char *object_path, FmspErr *e, char *err, size_t errlen)
+{
+    char *data;
+    size_t len;
+    *e = util_read_file(object_path, PROTO_MAX_OBJECT, &data, &len, err, errlen);
+    if (*e)
+        return -1;
+    char why[256];
+    if (!r->limits.unchecked_objects && elfcheck_policy(data, len, why, sizeof why) != FMSP_OK) {
+        fmsp_errf(err, errlen, "refused: %s", why);
+        free(data);
+        *e = FMSP_ERR_REFUSED;
+        return -1;
+    }
+    int fd = memfd_create("fmsp-policy", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0 || fdio_write_full(fd, data, len) != 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+        fmsp_errf(err, errlen, "sandbox: cannot pass the policy object to its worker: %s",
+                  strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(data);
+        *e = FMSP_ERR_SANDBOX;
+        return -1;
+    }
+    free(data);
+    return fd;
+}
+
 static FmspErr sandbox_start(Runner *r, const char *object_path, char *err, size_t errlen)
 {
+    FmspErr e = FMSP_OK;
+    int objfd = object_fd(r, object_path, &e, err, errlen);
+    if (objfd < 0)
+        return e;
     char *worker = runner_worker_path();
     int cmd[2] = {-1, -1}, rep[2] = {-1, -1}, out[2] = {-1, -1};
-    int memfd = memfd_create("fmsp-page", MFD_CLOEXEC);
-    FmspErr e = FMSP_OK;
-    if (memfd < 0 || ftruncate(memfd, 4096) != 0 || pipe2(cmd, O_CLOEXEC) || pipe2(rep, O_CLOEXEC) ||
-        pipe2(out, O_CLOEXEC)) {
+    if (pipe2(cmd, O_CLOEXEC) || pipe2(rep, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
         fmsp_errf(err, errlen, "sandbox: cannot create pipes: %s", strerror(errno));
         e = FMSP_ERR_SANDBOX;
     }
-    if (!e) {
-        r->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
-        if (r->page == MAP_FAILED) {
-            r->page = NULL;
-            fmsp_errf(err, errlen, "sandbox: cannot map the shared page: %s", strerror(errno));
-            e = FMSP_ERR_SANDBOX;
-        }
-    }
     /* Move every fd the worker gets above the target numbers 0-5, so that
      * the dup2 shuffle below can never overwrite one source with another. */
-    int *moves[] = {&memfd, &cmd[0], &rep[1], &out[1]};
+    int *moves[] = {&objfd, &cmd[0], &rep[1], &out[1]};
     for (int i = 0; i < 4 && !e; i++) {
         int hi = fcntl(*moves[i], F_DUPFD_CLOEXEC, 10);
         if (hi < 0) {
@@ -339,7 +367,6 @@ static FmspErr sandbox_start(Runner *r, const char *object_path, char *err, size
         *moves[i] = hi;
     }
     if (!e) {
-        r->page->bad_syscall = -1;
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -347,15 +374,15 @@ static FmspErr sandbox_start(Runner *r, const char *object_path, char *err, size
         posix_spawn_file_actions_adddup2(&fa, out[1], 2);
         posix_spawn_file_actions_adddup2(&fa, cmd[0], PROTO_CMD_FD);
         posix_spawn_file_actions_adddup2(&fa, rep[1], PROTO_REPLY_FD);
-        posix_spawn_file_actions_adddup2(&fa, memfd, PROTO_PAGE_FD);
-        posix_spawn_file_actions_addclosefrom_np(&fa, PROTO_PAGE_FD + 1);
+        posix_spawn_file_actions_adddup2(&fa, objfd, PROTO_OBJECT_FD);
+        posix_spawn_file_actions_addclosefrom_np(&fa, PROTO_OBJECT_FD + 1);
         char side[16], mem[32], cpu[32];
         snprintf(side, sizeof side, "%d", r->side);
         snprintf(mem, sizeof mem, "%zu", r->limits.mem_bytes);
         /* kernel backstop on the whole worker: a batch's worth of episodes */
-        double cpu_total = RUNNER_MAX_BATCH * (r->limits.episode_cpu_s + r->limits.create_cpu_s) + 5;
-        snprintf(cpu, sizeof cpu, "%.0f", cpu_total);
-        char *argv[] = {worker, (char *)object_path, side, mem, cpu, NULL};
+        r->cpu_rlimit = RUNNER_MAX_BATCH * (r->limits.episode_cpu_s + r->limits.create_cpu_s) + 5;
+        snprintf(cpu, sizeof cpu, "%.0f", r->cpu_rlimit);
+        char *argv[] = {worker, side, mem, cpu, NULL};
         char *envp[] = {NULL};
         int rc = posix_spawn(&r->pid, worker, &fa, NULL, argv, envp);
         posix_spawn_file_actions_destroy(&fa);
@@ -367,8 +394,8 @@ static FmspErr sandbox_start(Runner *r, const char *object_path, char *err, size
             e = FMSP_ERR_SANDBOX;
         }
     }
-    if (memfd >= 0)
-        close(memfd);
+    if (objfd >= 0)
+        close(objfd);
     if (cmd[0] >= 0)
         close(cmd[0]);
     if (rep[1] >= 0)
@@ -380,30 +407,70 @@ static FmspErr sandbox_start(Runner *r, const char *object_path, char *err, size
     r->out_fd = out[0];
     if (r->out_fd >= 0)
         fcntl(r->out_fd, F_SETFL, O_NONBLOCK);
+    if (r->reply_fd >= 0)
+        fcntl(r->reply_fd, F_SETFL, O_NONBLOCK);
     free(worker);
     if (e)
         return e;
+    char stat_path[64];
+    snprintf(stat_path, sizeof stat_path, "/proc/%d/stat", (int)r->pid);
+    r->stat_fd = open(stat_path, O_RDONLY | O_CLOEXEC);
     if (clock_getcpuclockid(r->pid, &r->cpu_clock) != 0)
         r->cpu_clock = CLOCK_MONOTONIC; /* cannot happen for our own child */
+    r->cpu_mark = worker_cpu(r);
     signal(SIGPIPE, SIG_IGN);
+
+    /* The first greeting comes before any policy code: believed. */
     ProtoHello h;
     Fault cause = {0};
-    if (await_reply(r, &h, sizeof h, 5.0, &cause) != 0) {
-        fmsp_errf(err, errlen, "policy worker died while loading the policy: %s%s%.*s",
-                  cause.detail, r->output_len ? ": " : "", (int)(r->output_len > 200 ? 200 : r->output_len),
-                  r->output);
-        return r->output_len ? FMSP_ERR_REFUSED : FMSP_ERR_SANDBOX;
-    }
-    if (h.magic != PROTO_MAGIC) {
-        fmsp_errf(err, errlen, "policy worker sent a bad greeting");
+    if (await_reply(r, &h, sizeof h, 5.0, "setting up the jail", &cause) != 0) {
+        fmsp_errf(err, errlen, "sandbox: the policy worker died while setting up its jail: %s",
+                  cause.detail);
         return FMSP_ERR_SANDBOX;
     }
-    h.message[sizeof h.message - 1] = 0;
-    if (h.status != 0) {
-        fmsp_errf(err, errlen, "%s", h.message);
-        return strncmp(h.message, "sandbox:", 8) == 0 ? FMSP_ERR_SANDBOX : FMSP_ERR_REFUSED;
+    if (h.magic != PROTO_MAGIC || (h.status != PROTO_JAILED && h.status != PROTO_JAIL_FAILED)) {
+        fmsp_errf(err, errlen, "sandbox: the policy worker sent a bad greeting");
+        return FMSP_ERR_SANDBOX;
     }
-    return FMSP_OK;
+    if (h.status == PROTO_JAIL_FAILED) {
+        fmsp_errf(err, errlen, "sandbox: cannot set up the policy worker's jail (%s): %s%s",
+                  step_name(h.detail), strerror(h.err),
+                  h.detail == PROTO_STEP_NAMESPACES ? " (fmsp needs root or unprivileged user "
+                                                      "namespaces)" : "");
+        return FMSP_ERR_SANDBOX;
+    }
+    /* The second comes after the loader ran: codes only, all the policy's. */
+    r->batch_cpu = 0;
+    if (await_reply(r, &h, sizeof h, r->limits.create_cpu_s + 0.5, "loading the policy", &cause) != 0) {
+        fmsp_errf(err, errlen, "the policy's worker died while loading it: %s", cause.detail);
+        return FMSP_ERR_REFUSED;
+    }
+    static const char *const entry[] = {"fmsp_create", "fmsp_act", "fmsp_free",
+                                        "fmsp_policy_side (FMSP_SIDE)"};
+    if (h.magic != PROTO_MAGIC) {
+        fmsp_errf(err, errlen, "the policy corrupted its worker's greeting while loading");
+        return FMSP_ERR_REFUSED;
+    }
+    switch (h.status) {
+    case PROTO_READY:
+        return FMSP_OK;
+    case PROTO_LOAD_FAILED:
+        fmsp_errf(err, errlen, "the dynamic loader could not load the policy (an undefined symbol "
+                               "or a malformed object)");
+        return FMSP_ERR_REFUSED;
+    case PROTO_NO_ENTRY:
+        fmsp_errf(err, errlen, "policy does not define %s",
+                  h.detail >= 0 && h.detail < 4 ? entry[h.detail] : "an entry point");
+        return FMSP_ERR_REFUSED;
+    case PROTO_WRONG_SIDE:
+        fmsp_errf(err, errlen, "policy declares FMSP_SIDE(%s) but plays the %s",
+                  r->side == FMSP_PURSUER ? "FMSP_EVADER" : "FMSP_PURSUER",
+                  r->side == FMSP_PURSUER ? "pursuer" : "evader");
+        return FMSP_ERR_REFUSED;
+    default:
+        fmsp_errf(err, errlen, "the policy corrupted its worker's greeting while loading");
+        return FMSP_ERR_REFUSED;
+    }
 }
 
 /* ------------------------------------------------------------ in-process */
@@ -448,7 +515,7 @@ FmspErr runner_new(RunnerMode mode, const char *object_path, int side, const Run
         r->limits.output_bytes = 64;
     r->output = xmalloc(r->limits.output_bytes + 1);
     r->pid = -1;
-    r->cmd_fd = r->reply_fd = r->out_fd = -1;
+    r->cmd_fd = r->reply_fd = r->out_fd = r->stat_fd = -1;
     FmspErr e = mode == RUNNER_INPROC ? inproc_start(r, object_path, err, errlen)
                                       : sandbox_start(r, object_path, err, errlen);
     if (e) {
@@ -475,14 +542,10 @@ void runner_free(Runner *r)
             while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
                 ;
         }
-        if (r->cmd_fd >= 0)
-            close(r->cmd_fd);
-        if (r->reply_fd >= 0)
-            close(r->reply_fd);
-        if (r->out_fd >= 0)
-            close(r->out_fd);
-        if (r->page)
-            munmap(r->page, 4096);
+        int fds[] = {r->cmd_fd, r->reply_fd, r->out_fd, r->stat_fd};
+        for (int i = 0; i < 4; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
     }
     free(r->output);
     free(r);
@@ -503,17 +566,48 @@ static void mark_lost(const Runner *r, const uint8_t *active, Fault *faults)
 {
     for (int i = 0; i < r->n; i++)
         if (!active || active[i])
-            set_fault(&faults[i], FAULT_LOST, "the worker died serving another episode");
+            set_fault(&faults[i], FAULT_LOST, "the worker had died before this episode's call");
 }
 
-FmspErr runner_begin(Runner *r, int n, const FmspParams *params, const uint64_t *rng_seeds,
-                     Fault *faults)
+/* Records the request in flight: which episodes answer, where answers go. */
+static void pend(Runner *r, int type, const uint8_t *call, double budget, const char *what,
+                 FmspControl *out, Fault *faults)
+{
+    r->pend_type = type;
+    r->pend_expect = 0;
+    for (int i = 0; i < r->n; i++) {
+        r->pend_call[i] = call ? call[i] : 1;
+        r->pend_expect += r->pend_call[i];
+    }
+    r->pend_budget = budget * (type == PROTO_END ? 1 : (r->pend_expect ? r->pend_expect : 1));
+    r->pend_what = what;
+    r->pend_out = out;
+    r->pend_faults = faults;
+}
+
+/* The worker died or was killed with a request in flight: one episode in
+ * flight is to blame; several are suspects, to be replayed alone. */
+static void fault_in_flight(Runner *r, const Fault *cause)
+{
+    for (int i = 0; i < r->n; i++) {
+        if (!r->pend_call[i])
+            continue;
+        if (r->pend_expect == 1)
+            r->pend_faults[i] = *cause;
+        else
+            set_fault(&r->pend_faults[i], FAULT_LOST,
+                      "suspect: the worker died serving %d episodes (%.100s); replayed alone",
+                      r->pend_expect, cause->detail);
+    }
+}
+
+FmspErr runner_begin_send(Runner *r, int n, const FmspParams *params, const uint64_t *rng_seeds,
+                          Fault *faults)
 {
     if (n < 1 || n > RUNNER_MAX_BATCH)
         return FMSP_ERR_ARG;
     r->n = n;
-    memset(r->episode_cpu, 0, sizeof r->episode_cpu);
-    memset(r->faulted, 0, sizeof r->faulted);
+    r->pend_type = 0;
     for (int i = 0; i < n; i++)
         memset(&faults[i], 0, sizeof faults[i]);
     if (r->mode == RUNNER_INPROC) {
@@ -527,50 +621,31 @@ FmspErr runner_begin(Runner *r, int n, const FmspParams *params, const uint64_t 
         mark_lost(r, NULL, faults);
         return FMSP_OK;
     }
+    r->batch_cpu = 0;
     ProtoHeader h = {PROTO_MAGIC, PROTO_BEGIN, (uint32_t)n, 0};
     char msg[sizeof h + sizeof *params + sizeof(uint64_t) * RUNNER_MAX_BATCH];
     memcpy(msg, &h, sizeof h);
     memcpy(msg + sizeof h, params, sizeof *params);
     memcpy(msg + sizeof h + sizeof *params, rng_seeds, sizeof(uint64_t) * (size_t)n);
-    uint8_t expected[RUNNER_MAX_BATCH];
-    memset(expected, 1, sizeof expected);
-    ProtoReply rep[RUNNER_MAX_BATCH];
-    Fault cause = {0};
-    if (fdio_write_full(r->cmd_fd, msg, sizeof h + sizeof *params + sizeof(uint64_t) * (size_t)n) != 0 ||
-        await_reply(r, rep, sizeof(ProtoReply) * (size_t)n, r->limits.create_cpu_s, &cause) != 0) {
-        if (!r->dead)
-            classify_death(r, &cause);
-        fault_batch(r, &cause, expected, faults);
-        return FMSP_OK;
-    }
-    for (int i = 0; i < n; i++) {
-        if (rep[i].magic != PROTO_MAGIC || rep[i].episode != (uint32_t)i) {
-            kill_worker(r);
-            classify_death(r, &cause);
-            set_fault(&cause, FAULT_PROTOCOL, "corrupted the worker protocol");
-            fault_batch(r, &cause, expected, faults);
-            return FMSP_OK;
-        }
-        r->episode_cpu[i] += rep[i].cpu_s > 0 ? rep[i].cpu_s : 0;
-    }
+    pend(r, PROTO_BEGIN, NULL, r->limits.create_cpu_s, "fmsp_create", NULL, faults);
+    if (fdio_write_full(r->cmd_fd, msg, sizeof h + sizeof *params + sizeof(uint64_t) * (size_t)n) != 0)
+        r->pend_write_failed = 1;
     return FMSP_OK;
 }
 
-FmspErr runner_act(Runner *r, const FmspObs *obs, const uint8_t *active, FmspControl *out,
-                   Fault *faults)
+FmspErr runner_act_send(Runner *r, const FmspObs *obs, const uint8_t *active, FmspControl *out,
+                        Fault *faults)
 {
     int n = r->n;
     uint8_t call[RUNNER_MAX_BATCH];
     int expect = 0;
+    r->pend_type = 0;
     for (int i = 0; i < n; i++) {
-        call[i] = active[i] && !r->faulted[i];
+        call[i] = active[i];
         if (active[i])
             memset(&out[i], 0, sizeof out[i]);
         expect += call[i];
     }
-    for (int i = 0; i < n; i++)
-        if (active[i] && r->faulted[i])
-            set_fault(&faults[i], FAULT_LOST, "episode already lost by this policy");
     if (r->mode == RUNNER_INPROC) {
         for (int i = 0; i < n; i++)
             if (call[i])
@@ -583,45 +658,81 @@ FmspErr runner_act(Runner *r, const FmspObs *obs, const uint8_t *active, FmspCon
     }
     if (expect == 0)
         return FMSP_OK;
-    static const size_t cap = sizeof(ProtoHeader) + RUNNER_MAX_BATCH + sizeof(FmspObs) * RUNNER_MAX_BATCH;
-    char *msg = xmalloc(cap);
     ProtoHeader h = {PROTO_MAGIC, PROTO_ACT, (uint32_t)n, 0};
-    memcpy(msg, &h, sizeof h);
-    memset(msg + sizeof h, 0, RUNNER_MAX_BATCH);
-    memcpy(msg + sizeof h, call, (size_t)n);
-    memcpy(msg + sizeof h + RUNNER_MAX_BATCH, obs, sizeof(FmspObs) * (size_t)n);
-    ProtoReply rep[RUNNER_MAX_BATCH];
+    memcpy(r->msg, &h, sizeof h);
+    memset(r->msg + sizeof h, 0, RUNNER_MAX_BATCH);
+    memcpy(r->msg + sizeof h, call, (size_t)n);
+    memcpy(r->msg + sizeof h + RUNNER_MAX_BATCH, obs, sizeof(FmspObs) * (size_t)n);
+    pend(r, PROTO_ACT, call, r->limits.step_cpu_s, "fmsp_act", out, faults);
+    if (fdio_write_full(r->cmd_fd, r->msg, sizeof h + RUNNER_MAX_BATCH + sizeof(FmspObs) * (size_t)n) != 0)
+        r->pend_write_failed = 1;
+    return FMSP_OK;
+}
+
+FmspErr runner_wait(Runner *r)
+{
+    if (r->mode == RUNNER_INPROC || r->pend_type == 0)
+        return FMSP_OK;
+    int type = r->pend_type;
+    r->pend_type = 0;
     Fault cause = {0};
-    int ok = fdio_write_full(r->cmd_fd, msg, sizeof h + RUNNER_MAX_BATCH + sizeof(FmspObs) * (size_t)n) == 0 &&
-             await_reply(r, rep, sizeof(ProtoReply) * (size_t)expect, r->limits.step_cpu_s, &cause) == 0;
-    free(msg);
-    if (!ok) {
+    size_t need = sizeof(ProtoReply) * (size_t)(type == PROTO_END ? 1 : r->pend_expect);
+    int write_failed = r->pend_write_failed;
+    r->pend_write_failed = 0;
+    if (write_failed || await_reply(r, r->replies, need, r->pend_budget, r->pend_what, &cause) != 0) {
         if (!r->dead)
             classify_death(r, &cause);
-        fault_batch(r, &cause, call, faults);
+        if (type != PROTO_END)
+            fault_in_flight(r, &cause);
+        return FMSP_OK;
+    }
+    if (type == PROTO_END) {
+        if (r->replies[0].magic != PROTO_MAGIC || r->replies[0].episode != (uint32_t)r->n)
+            kill_for(r, &cause, FAULT_PROTOCOL, "corrupted the worker protocol");
         return FMSP_OK;
     }
     int k = 0;
-    for (int i = 0; i < n; i++) {
-        if (!call[i])
+    for (int i = 0; i < r->n; i++) {
+        if (!r->pend_call[i])
             continue;
-        const ProtoReply *p = &rep[k++];
+        const ProtoReply *p = &r->replies[k++];
         if (p->magic != PROTO_MAGIC || p->episode != (uint32_t)i) {
-            kill_worker(r);
-            classify_death(r, &cause);
-            set_fault(&cause, FAULT_PROTOCOL, "corrupted the worker protocol");
-            fault_batch(r, &cause, call, faults);
+            kill_for(r, &cause, FAULT_PROTOCOL, "corrupted the worker protocol");
+            fault_in_flight(r, &cause);
             return FMSP_OK;
         }
-        out[i] = p->control;
-        r->episode_cpu[i] += p->cpu_s > 0 ? p->cpu_s : 0;
-        if (r->episode_cpu[i] > r->limits.episode_cpu_s) {
-            set_fault(&faults[i], FAULT_TIMEOUT, "used more than %g s of CPU time in the episode",
-                      r->limits.episode_cpu_s);
-            r->faulted[i] = 1;
-        }
+    }
+    double episode_budget = r->n * r->limits.episode_cpu_s;
+    if (r->batch_cpu > episode_budget) {
+        kill_for(r, &cause, FAULT_TIMEOUT, "used more than %g s of CPU time in the episode",
+                 r->limits.episode_cpu_s);
+        if (r->n > 1)
+            set_fault(&cause, FAULT_LOST, "the batch's episodes used more than %g s of CPU time",
+                      episode_budget);
+        fault_in_flight(r, &cause);
+        return FMSP_OK;
+    }
+    if (type == PROTO_ACT) {
+        k = 0;
+        for (int i = 0; i < r->n; i++)
+            if (r->pend_call[i])
+                r->pend_out[i] = r->replies[k++].control;
     }
     return FMSP_OK;
+}
+
+FmspErr runner_begin(Runner *r, int n, const FmspParams *params, const uint64_t *rng_seeds,
+                     Fault *faults)
+{
+    FmspErr e = runner_begin_send(r, n, params, rng_seeds, faults);
+    return e ? e : runner_wait(r);
+}
+
+FmspErr runner_act(Runner *r, const FmspObs *obs, const uint8_t *active, FmspControl *out,
+                   Fault *faults)
+{
+    FmspErr e = runner_act_send(r, obs, active, out, faults);
+    return e ? e : runner_wait(r);
 }
 
 FmspErr runner_end(Runner *r)
@@ -634,18 +745,12 @@ FmspErr runner_end(Runner *r)
     }
     if (r->dead || r->n == 0)
         return FMSP_OK;
+    /* a crash in fmsp_free: the episodes are over, results stand */
     ProtoHeader h = {PROTO_MAGIC, PROTO_END, (uint32_t)r->n, 0};
-    ProtoReply rep;
-    Fault cause = {0};
-    if (fdio_write_full(r->cmd_fd, &h, sizeof h) != 0 ||
-        await_reply(r, &rep, sizeof rep, r->limits.create_cpu_s, &cause) != 0 ||
-        rep.magic != PROTO_MAGIC) {
-        /* a crash in fmsp_free: the episodes are over, results stand */
-        if (!r->dead) {
-            kill_worker(r);
-            classify_death(r, &cause);
-        }
-    }
+    pend(r, PROTO_END, NULL, r->limits.create_cpu_s * r->n, "fmsp_free", NULL, NULL);
+    if (fdio_write_full(r->cmd_fd, &h, sizeof h) != 0)
+        r->pend_write_failed = 1;
+    runner_wait(r);
     r->n = 0;
     return FMSP_OK;
 }

@@ -11,13 +11,23 @@
  *                   at all. Only for trusted code (benchmarks of the price of
  *                   safety, tests); never for generated policies.
  *
- * A batch is up to RUNNER_MAX_BATCH episodes played in lockstep: one
- * runner_act() call asks the policy for the controls of every active episode,
- * amortising the process round trip. Faults are per episode: the episode a
- * fault happened in gets its reason; when the worker dies, the other live
- * episodes of the batch get FAULT_LOST (they were innocent; the referee
- * replays them from the start in a fresh worker). After a death the runner
- * is dead: every later call reports FAULT_LOST for active episodes.
+ * A batch is up to RUNNER_MAX_BATCH episodes played in lockstep: one round
+ * trip asks the policy for the controls of every active episode, amortising
+ * the process switch. Each round trip is split into a send and a wait so the
+ * referee can let both sides compute at once.
+ *
+ * Limits and reasons come from the kernel, never from the worker: the CPU
+ * time of a round trip is what the kernel accounts to the worker process
+ * between request and reply (a round trip of k calls may use k times the
+ * per-call limit; a batch of n episodes n times the per-episode limit); a
+ * death is classified from its wait status and resource usage; a worker that
+ * sleeps (blocked, not computing) for a second is hung; a wall-clock
+ * backstop, reported as wall-clock, catches the rest. A fault in a round
+ * trip that served one episode belongs to that episode. When a worker dies
+ * or is killed serving several episodes, nothing trustworthy says which one
+ * was to blame: every episode of the round trip gets FAULT_LOST ("suspect")
+ * and the referee replays each alone, where the blame is exact. After a
+ * death the runner is dead: every later call reports FAULT_LOST.
  *
  * Ownership: the Runner owns its worker process and pipes; callers own all
  * arrays passed in. Fault.detail is a human-readable reason.
@@ -62,6 +72,8 @@ typedef struct RunnerLimits {
     double episode_cpu_s; /* CPU seconds for all calls of one episode (default 10) */
     size_t mem_bytes;     /* address-space limit of the worker (default 512 MiB) */
     size_t output_bytes;  /* stdout+stderr bytes allowed per worker (default 64 KiB) */
+    int unchecked_objects;/* tests only: skip the object check on load, to show
+                             that the worker's jail holds on its own */
 } RunnerLimits;
 
 void runner_limits_default(RunnerLimits *limits);
@@ -86,16 +98,27 @@ void runner_free(Runner *r);
 /*
  * Starts a batch of n (1..RUNNER_MAX_BATCH) episodes: calls fmsp_create for
  * each with params and an RNG seeded with rng_seeds[i]. faults[0..n) are
- * written (FAULT_NONE on success). Returns an error only for engine faults.
+ * written (FAULT_NONE on success) by runner_wait. Returns an error only for
+ * engine faults.
  */
-FmspErr runner_begin(Runner *r, int n, const FmspParams *params,
-                     const uint64_t *rng_seeds, Fault *faults);
+FmspErr runner_begin_send(Runner *r, int n, const FmspParams *params,
+                          const uint64_t *rng_seeds, Fault *faults);
 
 /*
- * One lockstep step: for each i < n with active[i], calls fmsp_act on
- * obs[i] and writes out[i] (zeroed first), or sets faults[i]. Entries with
- * active[i] == 0 are untouched. The n is the one given to runner_begin.
+ * One lockstep step: for each i < n with active[i], asks for fmsp_act on
+ * obs[i]; runner_wait then writes out[i] (zeroed first) or sets faults[i].
+ * Entries with active[i] == 0 are untouched. n is the one given to
+ * runner_begin_send. out and faults must stay valid until runner_wait.
  */
+FmspErr runner_act_send(Runner *r, const FmspObs *obs, const uint8_t *active,
+                        FmspControl *out, Fault *faults);
+
+/* Waits for the answer to the last send, enforcing the limits. */
+FmspErr runner_wait(Runner *r);
+
+/* Send and wait in one call. */
+FmspErr runner_begin(Runner *r, int n, const FmspParams *params,
+                     const uint64_t *rng_seeds, Fault *faults);
 FmspErr runner_act(Runner *r, const FmspObs *obs, const uint8_t *active,
                    FmspControl *out, Fault *faults);
 
@@ -105,7 +128,8 @@ FmspErr runner_end(Runner *r);
 /* 1 when the worker has died (every later episode would be FAULT_LOST). */
 int runner_dead(const Runner *r);
 
-/* The first output_bytes the policy wrote to stdout/stderr (for debugging). */
+/* The first output_bytes the policy wrote to stdout/stderr (for debugging;
+ * untrusted text, never a fault reason). */
 const char *runner_output(const Runner *r);
 
 /* Path of the fmsp-worker executable: $FMSP_WORKER, else next to the running

@@ -1,28 +1,43 @@
 /*
  * worker_main.c - fmsp-worker: runs one untrusted policy object.
  *
- * usage (by the runner only): fmsp-worker OBJECT SIDE MEM_BYTES CPU_SECONDS
- * with fd 3 = command pipe, fd 4 = reply pipe, fd 5 = shared page (memfd),
- * fds 1/2 = capped output pipe, an empty environment.
+ * usage (by the runner only): fmsp-worker SIDE MEM_BYTES CPU_SECONDS
+ * with fd 3 = command pipe, fd 4 = reply pipe, fd 5 = the checked object
+ * (sealed memfd), fds 1/2 = capped output pipe, an empty environment.
  *
- * Set-up order matters: resource limits first; then the object is loaded
- * (it was checked to run no code at load time) and its entry points found;
- * then privileges are dropped (root -> nobody) and the seccomp filter goes
- * on; only then does any policy code run. The loop then serves BEGIN / ACT /
- * END requests, noting in the shared page which episode it is calling into.
- * Per-episode policy state lives here, in states[].
+ * Jail first, then load. Before one byte of policy code can run (the
+ * dynamic loader's relocation processing included) the worker:
+ *   1. enters new mount, network, IPC and UTS namespaces (and a user
+ *      namespace when not started as root);
+ *   2. mounts an empty tmpfs, copies the object into it as /policy.so,
+ *      pivots into it, detaches the old root and makes the new one
+ *      read-only: the only file it can ever name is the policy itself;
+ *   3. drops every privilege (root: uid/gid nobody, no groups; otherwise
+ *      all capabilities of its user namespace), sets no_new_privs, makes
+ *      itself non-dumpable and asks to die with the referee;
+ *   4. sets its resource limits and installs the load-phase seccomp filter,
+ *      then says JAILED (the last thing the referee believes it says).
+ * Then it loads the object (libc and libm are already mapped in this
+ * process, so the object's dependencies need no file), finds the entry
+ * points, stacks the run-phase filter and says READY. The loop serves
+ * BEGIN / ACT / END requests; per-episode policy state lives in states[].
+ * It measures nothing: the referee reads the kernel's accounting.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <time.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fdio.h"
@@ -33,158 +48,220 @@ typedef void *(*CreateFn)(const FmspParams *, FmspRng *);
 typedef void (*ActFn)(void *, const FmspObs *, FmspControl *);
 typedef void (*FreeFn)(void *);
 
-static ProtoPage *page;
-static ProtoPage fallback_page;
-
-static void hello(uint32_t status, const char *msg)
+static void hello(uint32_t status, int32_t detail, int32_t err)
 {
-    ProtoHello h;
-    memset(&h, 0, sizeof h);
-    h.magic = PROTO_MAGIC;
-    h.status = status;
-    snprintf(h.message, sizeof h.message, "%s", msg);
+    ProtoHello h = {PROTO_MAGIC, status, detail, err};
     fdio_write_full(PROTO_REPLY_FD, &h, sizeof h);
 }
 
-static void on_sigsys(int sig, siginfo_t *info, void *uctx)
+static void jail_fail(int step)
 {
-    (void)uctx;
-    page->bad_syscall = info->si_syscall;
-    raise(sig);
-    _exit(128 + sig);
+    hello(PROTO_JAIL_FAILED, step, errno);
+    _exit(4);
 }
 
-static double thread_cpu(void)
+static int write_text(const char *path, const char *text)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fdio_write_full(fd, text, strlen(text));
+    close(fd);
+    return rc;
+}
+
+/* Steps 1-3 of the top comment. */
+static void jail_enter(void)
+{
+    int root = geteuid() == 0;
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    int flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+    if (unshare(root ? flags : flags | CLONE_NEWUSER) != 0)
+        jail_fail(PROTO_STEP_NAMESPACES);
+    if (!root) {
+        char map[64];
+        snprintf(map, sizeof map, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+        if (write_text("/proc/self/uid_map", map) != 0 ||
+            write_text("/proc/self/setgroups", "deny") != 0)
+            jail_fail(PROTO_STEP_NAMESPACES);
+        snprintf(map, sizeof map, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+        if (write_text("/proc/self/gid_map", map) != 0)
+            jail_fail(PROTO_STEP_NAMESPACES);
+    }
+    struct stat st;
+    if (fstat(PROTO_OBJECT_FD, &st) != 0 || st.st_size <= 0 || st.st_size > PROTO_MAX_OBJECT)
+        jail_fail(PROTO_STEP_OBJECT);
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        jail_fail(PROTO_STEP_MOUNT);
+    char opts[96];
+    snprintf(opts, sizeof opts, "size=%lld,nr_inodes=8,mode=0755",
+             (long long)st.st_size + (1 << 16));
+    if (mount("fmsp-jail", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0)
+        jail_fail(PROTO_STEP_MOUNT);
+    int out = open("/tmp/policy.so", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0555);
+    if (out < 0)
+        jail_fail(PROTO_STEP_OBJECT);
+    char buf[65536];
+    off_t off = 0;
+    while (off < st.st_size) {
+        ssize_t got = pread(PROTO_OBJECT_FD, buf, sizeof buf, off);
+        if (got <= 0 || fdio_write_full(out, buf, (size_t)got) != 0)
+            jail_fail(PROTO_STEP_OBJECT);
+        off += got;
+    }
+    close(out);
+    close(PROTO_OBJECT_FD);
+    if (chdir("/tmp") != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
+        umount2(".", MNT_DETACH) != 0 || chdir("/") != 0)
+        jail_fail(PROTO_STEP_PIVOT);
+    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0)
+        jail_fail(PROTO_STEP_PIVOT);
+    if (root) {
+        if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+            setresuid(65534, 65534, 65534) != 0)
+            jail_fail(PROTO_STEP_PRIVILEGES);
+    } else {
+        struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+        struct __user_cap_data_struct data[2];
+        memset(data, 0, sizeof data);
+        if (syscall(SYS_capset, &hdr, data) != 0)
+            jail_fail(PROTO_STEP_PRIVILEGES);
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_DUMPABLE, 0) != 0)
+        jail_fail(PROTO_STEP_PRIVILEGES);
+    /* after the credential change, which clears it: die with the referee */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1)
+        _exit(0);
+}
+
+static void limits_set(rlim_t mem, rlim_t cpu)
+{
+    struct rlimit lim;
+    lim.rlim_cur = lim.rlim_max = mem;
+    int rc = setrlimit(RLIMIT_AS, &lim);
+    lim.rlim_cur = cpu;
+    lim.rlim_max = cpu + 1;
+    rc |= setrlimit(RLIMIT_CPU, &lim);
+    lim.rlim_cur = lim.rlim_max = 0;
+    rc |= setrlimit(RLIMIT_CORE, &lim);
+    rc |= setrlimit(RLIMIT_FSIZE, &lim);
+    rc |= setrlimit(RLIMIT_NPROC, &lim);
+    rc |= setrlimit(RLIMIT_MEMLOCK, &lim);
+    lim.rlim_cur = lim.rlim_max = 16;
+    rc |= setrlimit(RLIMIT_NOFILE, &lim);
+    if (rc)
+        jail_fail(PROTO_STEP_LIMITS);
+}
+
+/* Reads one whole request into buf (usually in one read). Returns its
+ * header, or exits when the referee went away or broke the protocol. */
+static ProtoHeader read_request(char *buf, size_t cap)
+{
+    size_t have = 0, need = sizeof(ProtoHeader);
+    ProtoHeader h = {0, 0, 0, 0};
+    while (have < need) {
+        ssize_t got = read(PROTO_CMD_FD, buf + have, cap - have);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            _exit(0); /* the referee went away */
+        have += (size_t)got;
+        if (have >= sizeof h && need == sizeof h) {
+            memcpy(&h, buf, sizeof h);
+            if (h.magic != PROTO_MAGIC || h.n > PROTO_MAX_BATCH)
+                _exit(5);
+            if (h.type == PROTO_BEGIN)
+                need += sizeof(FmspParams) + sizeof(uint64_t) * h.n;
+            else if (h.type == PROTO_ACT)
+                need += PROTO_MAX_BATCH + sizeof(FmspObs) * h.n;
+            else if (h.type != PROTO_END)
+                _exit(5);
+        }
+    }
+    if (have != need)
+        _exit(5); /* the referee sends one request at a time */
+    return h;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
+    if (argc != 4) {
         fprintf(stderr, "fmsp-worker is started by fmsp; it is not a command\n");
         return 2;
     }
-    const char *object = argv[1];
-    int side = atoi(argv[2]);
-    rlim_t mem = (rlim_t)strtoull(argv[3], NULL, 10);
-    rlim_t cpu = (rlim_t)strtoull(argv[4], NULL, 10);
+    int side = atoi(argv[1]);
+    rlim_t mem = (rlim_t)strtoull(argv[2], NULL, 10);
+    rlim_t cpu = (rlim_t)strtoull(argv[3], NULL, 10);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1)
+        return 0;
+    if ((side != FMSP_PURSUER && side != FMSP_EVADER) || mem == 0 || cpu == 0)
+        jail_fail(PROTO_STEP_ARGS);
+    jail_enter();
+    limits_set(mem, cpu);
+    int rc = seccomp_policy_install(getpid(), SECCOMP_PHASE_LOAD);
+    if (rc != 0) {
+        errno = -rc;
+        jail_fail(PROTO_STEP_FILTER);
+    }
+    hello(PROTO_JAILED, 0, 0);
 
-    void *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, PROTO_PAGE_FD, 0);
-    page = shared == MAP_FAILED ? &fallback_page : shared;
-    page->bad_syscall = -1;
-
-    struct rlimit lim;
-    lim.rlim_cur = lim.rlim_max = mem;
-    setrlimit(RLIMIT_AS, &lim);
-    lim.rlim_cur = cpu;
-    lim.rlim_max = cpu + 1;
-    setrlimit(RLIMIT_CPU, &lim);
-    lim.rlim_cur = lim.rlim_max = 0;
-    setrlimit(RLIMIT_CORE, &lim);
-    setrlimit(RLIMIT_FSIZE, &lim);
-    setrlimit(RLIMIT_NPROC, &lim);
-    lim.rlim_cur = lim.rlim_max = 16;
-    setrlimit(RLIMIT_NOFILE, &lim);
-    prctl(PR_SET_DUMPABLE, 0);
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-
-    void *handle = dlopen(object, RTLD_NOW | RTLD_LOCAL);
+    /* From here on policy code may have run: nothing below is believed. */
+    void *handle = dlopen("/policy.so", RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "cannot load the policy: %s", dlerror());
-        hello(1, msg);
+        hello(PROTO_LOAD_FAILED, 0, 0);
         return 3;
     }
     CreateFn create = (CreateFn)dlsym(handle, "fmsp_create");
     ActFn act = (ActFn)dlsym(handle, "fmsp_act");
     FreeFn free_fn = (FreeFn)dlsym(handle, "fmsp_free");
     const int *declared = dlsym(handle, "fmsp_policy_side");
-    const char *missing = !create ? "fmsp_create" : !act ? "fmsp_act" : !free_fn ? "fmsp_free"
-                                                                                : !declared ? "fmsp_policy_side (FMSP_SIDE)" : NULL;
-    if (missing) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "policy does not define %s", missing);
-        hello(1, msg);
+    int missing = !create ? 0 : !act ? 1 : !free_fn ? 2 : !declared ? 3 : -1;
+    if (missing >= 0) {
+        hello(PROTO_NO_ENTRY, missing, 0);
         return 3;
     }
     if (*declared != side) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "policy declares FMSP_SIDE(%s) but plays the %s",
-                 *declared == FMSP_PURSUER ? "FMSP_PURSUER" : *declared == FMSP_EVADER ? "FMSP_EVADER" : "?",
-                 side == FMSP_PURSUER ? "pursuer" : "evader");
-        hello(1, msg);
+        hello(PROTO_WRONG_SIDE, 0, 0);
         return 3;
     }
-    if (getuid() == 0 || geteuid() == 0) {
-        /* nobody: cannot read root's files or other processes' /proc */
-        if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
-            setresuid(65534, 65534, 65534) != 0) {
-            hello(1, "sandbox: cannot drop privileges");
-            return 4;
-        }
-    }
-    /* after the credential change, which clears it: die with the referee */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() == 1)
-        return 0;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_sigsys;
-    /* NODEFER|RESETHAND: the raise() in the handler kills at once */
-    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_RESETHAND;
-    sigaction(SIGSYS, &sa, NULL);
-    int rc = seccomp_policy_install(getpid());
-    if (rc != 0) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "sandbox: cannot install the seccomp filter (%s)", strerror(-rc));
-        hello(1, msg);
-        return 4;
-    }
-    hello(0, "ready");
+    if (seccomp_policy_install(getpid(), SECCOMP_PHASE_RUN) != 0)
+        _exit(4);
+    hello(PROTO_READY, 0, 0);
 
     static void *states[PROTO_MAX_BATCH];
     static FmspRng rngs[PROTO_MAX_BATCH];
     static int alive[PROTO_MAX_BATCH];
     static FmspParams params;
-    static FmspObs obs[PROTO_MAX_BATCH];
-    static uint8_t active[PROTO_MAX_BATCH];
+    static char request[sizeof(ProtoHeader) + PROTO_MAX_BATCH + sizeof(FmspObs) * PROTO_MAX_BATCH +
+                        sizeof(FmspParams) + sizeof(uint64_t) * PROTO_MAX_BATCH];
     static ProtoReply replies[PROTO_MAX_BATCH + 1];
-    static uint64_t seeds[PROTO_MAX_BATCH];
     uint32_t n = 0;
     for (;;) {
-        ProtoHeader h;
-        if (fdio_read_full(PROTO_CMD_FD, &h, sizeof h) != 0)
-            _exit(0); /* the referee went away */
-        if (h.magic != PROTO_MAGIC || h.n > PROTO_MAX_BATCH)
-            _exit(5);
+        ProtoHeader h = read_request(request, sizeof request);
+        const char *payload = request + sizeof h;
         int nr = 0;
         if (h.type == PROTO_BEGIN) {
             n = h.n;
-            if (fdio_read_full(PROTO_CMD_FD, &params, sizeof params) ||
-                fdio_read_full(PROTO_CMD_FD, seeds, sizeof(uint64_t) * n))
-                _exit(5);
-            page->phase = PROTO_BEGIN;
+            memcpy(&params, payload, sizeof params);
             for (uint32_t i = 0; i < n; i++) {
-                fmsp_rng_seed(&rngs[i], seeds[i]);
-                page->episode = i;
-                page->calls++;
-                double c0 = thread_cpu();
+                uint64_t seed;
+                memcpy(&seed, payload + sizeof params + sizeof seed * i, sizeof seed);
+                fmsp_rng_seed(&rngs[i], seed);
                 states[i] = create(&params, &rngs[i]);
                 alive[i] = 1;
                 ProtoReply *r = &replies[nr++];
                 memset(r, 0, sizeof *r);
                 r->magic = PROTO_MAGIC;
                 r->episode = i;
-                r->cpu_s = thread_cpu() - c0;
             }
         } else if (h.type == PROTO_ACT) {
-            if (h.n != n || fdio_read_full(PROTO_CMD_FD, active, sizeof active) ||
-                fdio_read_full(PROTO_CMD_FD, obs, sizeof(FmspObs) * n))
+            if (h.n != n)
                 _exit(5);
-            page->phase = PROTO_ACT;
+            const uint8_t *active = (const uint8_t *)payload;
+            const FmspObs *obs = (const FmspObs *)(payload + PROTO_MAX_BATCH);
             for (uint32_t i = 0; i < n; i++) {
                 if (!active[i] || !alive[i])
                     continue;
@@ -192,18 +269,14 @@ int main(int argc, char **argv)
                 memset(r, 0, sizeof *r);
                 r->magic = PROTO_MAGIC;
                 r->episode = i;
-                page->episode = i;
-                page->calls++;
-                double c0 = thread_cpu();
-                act(states[i], &obs[i], &r->control);
-                r->cpu_s = thread_cpu() - c0;
+                FmspObs o;
+                memcpy(&o, &obs[i], sizeof o);
+                act(states[i], &o, &r->control);
             }
-        } else if (h.type == PROTO_END) {
-            page->phase = PROTO_END;
+        } else {
             for (uint32_t i = 0; i < n; i++) {
                 if (!alive[i])
                     continue;
-                page->episode = i;
                 free_fn(states[i]);
                 alive[i] = 0;
             }
@@ -212,10 +285,7 @@ int main(int argc, char **argv)
             r->magic = PROTO_MAGIC;
             r->episode = n;
             n = 0;
-        } else {
-            _exit(5);
         }
-        page->phase = 0;
         fflush(stdout);
         fflush(stderr);
         if (fdio_write_full(PROTO_REPLY_FD, replies, sizeof(ProtoReply) * (size_t)nr) != 0)
