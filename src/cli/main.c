@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -26,6 +27,9 @@ int main(int argc, char **argv)
     /* Keep other processes of this user (policy workers among them) from
      * reading our memory or environment through /proc or ptrace. */
     prctl(PR_SET_DUMPABLE, 0);
+    /* Run databases, exports and traces hold prompts, code and results:
+     * nothing fmsp writes is readable by other users. */
+    umask(077);
     if (argc < 2) {
         fprintf(stderr, "%s", main_help);
         return 2;

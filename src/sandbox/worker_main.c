@@ -110,6 +110,9 @@ static void jail_enter(void)
             jail_fail(PROTO_STEP_OBJECT);
         off += got;
     }
+    /* explicit mode: the referee's umask must not lock nobody out */
+    if (fchmod(out, 0555) != 0)
+        jail_fail(PROTO_STEP_OBJECT);
     close(out);
     close(PROTO_OBJECT_FD);
     if (chdir("/tmp") != 0 || syscall(SYS_pivot_root, ".", ".") != 0 ||
@@ -130,6 +133,12 @@ static void jail_enter(void)
     }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_DUMPABLE, 0) != 0)
         jail_fail(PROTO_STEP_PRIVILEGES);
+    /* the jail must let the loader read the object: a failure here is the
+     * engine's, reported as such, not a policy that "does not load" */
+    int probe = open("/policy.so", O_RDONLY | O_CLOEXEC);
+    if (probe < 0)
+        jail_fail(PROTO_STEP_OBJECT);
+    close(probe);
     /* after the credential change, which clears it: die with the referee */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == 1)

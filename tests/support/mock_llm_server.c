@@ -11,7 +11,11 @@
  * Models (behaviours): ok, two-blocks, nocode, broken-code, truncated-json,
  * rate-limit-once (429 with Retry-After: 1, then ok), fail-once (500, then
  * ok), fail-always (500), stall (never answers), huge (a 20 MiB body),
- * delay-N (answers after N ms), refusal, error-400.
+ * delay-N (answers after N ms), refusal, error-400, hostile (a rotation of
+ * policies that try to read the referee's environment, for the side the
+ * prompt asks for).
+ * With MOCK_LOG set, every request body is appended to that file, so tests
+ * can check what the engine sent to the model.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,6 +38,29 @@ static const char code_answer[] =
     "void *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\n"
     "void fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; (void)o; c->u = 1; }\\n"
     "void fmsp_free(void *s) { (void)s; }\\n```\\n";
+
+/* Answers of the 'hostile' model: each tries to get the compiler, the loader or
+ * the policy to read the referee's environment; pursuer and evader versions. */
+static const char *const hostile_answers[] = {
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_PURSUER);\\n#line 1 \\\"/proc/self/environ\\\"\\nthis is a syntax error;\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->u = o->state.theta > 0 ? -1 : 1; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_EVADER);\\n#line 1 \\\"/proc/self/environ\\\"\\nthis is a syntax error;\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->vx = o->state.xe > o->state.xp ? 1 : -1; c->vy = 0; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_PURSUER);\\n#include \\\"/proc/1/environ\\\"\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->u = o->state.theta > 0 ? -1 : 1; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_EVADER);\\n#include \\\"/proc/1/environ\\\"\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->vx = o->state.xe > o->state.xp ? 1 : -1; c->vy = 0; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_PURSUER);\\n#inc\\\\ \\nlude \\\"/proc/self/environ\\\"\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->u = o->state.theta > 0 ? -1 : 1; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_EVADER);\\n#inc\\\\ \\nlude \\\"/proc/self/environ\\\"\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->vx = o->state.xe > o->state.xp ? 1 : -1; c->vy = 0; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_PURSUER);\\n__attribute__((constructor)) static void steal(void) { }\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->u = o->state.theta > 0 ? -1 : 1; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_EVADER);\\n__attribute__((constructor)) static void steal(void) { }\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->vx = o->state.xe > o->state.xp ? 1 : -1; c->vy = 0; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_PURSUER);\\nstatic const char *R_ = R\\\"x(\\n#include \\\"/proc/self/environ\\\"\\n)x\\\";\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->u = o->state.theta > 0 ? -1 : 1; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_EVADER);\\nstatic const char *R_ = R\\\"x(\\n#include \\\"/proc/self/environ\\\"\\n)x\\\";\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->vx = o->state.xe > o->state.xp ? 1 : -1; c->vy = 0; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_PURSUER);\\n#include <stdio.h>\\nextern char **environ;\\nstatic int dump(void) { return printf(\\\"%s\\\", environ && environ[0] ? environ[0] : \\\"none\\\"); }\\nstatic int k_ = 0;\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->u = o->state.theta > 0 ? -1 : 1; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_EVADER);\\n#include <stdio.h>\\nextern char **environ;\\nstatic int dump(void) { return printf(\\\"%s\\\", environ && environ[0] ? environ[0] : \\\"none\\\"); }\\nstatic int k_ = 0;\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->vx = o->state.xe > o->state.xp ? 1 : -1; c->vy = 0; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_PURSUER);\\n__asm__(\\\".incbin \\\\\\\"/proc/self/environ\\\\\\\"\\\");\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->u = o->state.theta > 0 ? -1 : 1; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_EVADER);\\n__asm__(\\\".incbin \\\\\\\"/proc/self/environ\\\\\\\"\\\");\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->vx = o->state.xe > o->state.xp ? 1 : -1; c->vy = 0; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_PURSUER);\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->u = o->state.theta > 0 ? -1 : 1; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+    "```c\\n#include \\\"fmsp_policy.h\\\"\\nFMSP_SIDE(FMSP_EVADER);\\nvoid *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\\nvoid fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; c->vx = o->state.xe > o->state.xp ? 1 : -1; c->vy = 0; }\\nvoid fmsp_free(void *s) { (void)s; }\\n```\\n",
+};
+
+static long hostile_count;
 
 static void send_all(int fd, const char *buf, size_t len)
 {
@@ -150,8 +177,26 @@ static void *serve(void *arg)
     char *m = strstr(body, "\"model\":\"");
     if (m)
         sscanf(m + 9, "%63[^\"]", model);
+    const char *log_path = getenv("MOCK_LOG");
+    if (log_path) {
+        pthread_mutex_lock(&lock);
+        FILE *f = fopen(log_path, "a");
+        if (f) {
+            fprintf(f, "%s\n", body);
+            fclose(f);
+        }
+        pthread_mutex_unlock(&lock);
+    }
     if (strcmp(model, "ok") == 0) {
         reply_text(fd, anthropic, code_answer);
+    } else if (strcmp(model, "hostile") == 0) {
+        const char *p = strstr(body, "pursuer (the car)"), *e = strstr(body, "evader (the pedestrian)");
+        int evader = e && (!p || e < p);
+        pthread_mutex_lock(&lock);
+        long k = hostile_count++;
+        pthread_mutex_unlock(&lock);
+        size_t n = sizeof hostile_answers / sizeof hostile_answers[0] / 2;
+        reply_text(fd, anthropic, hostile_answers[2 * (size_t)(k % (long)n) + (size_t)evader]);
     } else if (strcmp(model, "two-blocks") == 0) {
         reply_text(fd, anthropic, "Idea:\\n```c\\nu = 1;\\n```\\nFull file:\\n```c\\n#include \\\"fmsp_policy.h\\\"\\n"
                                   "FMSP_SIDE(FMSP_EVADER);\\nvoid fmsp_act(void) {}\\n```\\n");
