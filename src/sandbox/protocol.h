@@ -5,8 +5,11 @@
  * the worker answers on the reply pipe (fd 4). Both ends are the same build,
  * so structs travel as raw bytes. Fd 5 is a sealed memfd holding the policy
  * object (checked by the referee before the worker starts); the worker copies
- * it into its empty root and closes it. The policy's stdout/stderr (fds 1 and
- * 2) go to a third pipe that the referee drains and caps.
+ * it into its empty root and closes it. Fd 6, when open, is an empty network
+ * namespace the referee made once and shares (creating and destroying one
+ * per worker costs the kernel milliseconds); without it the worker makes its
+ * own. The policy's stdout/stderr (fds 1 and 2) go to a third pipe that the
+ * referee drains and caps.
  *
  * Trust: the worker is trusted only until it loads the policy. It sends
  * exactly two greetings: JAILED (or JAIL_FAILED with the step and errno)
@@ -28,6 +31,7 @@
 #define PROTO_CMD_FD 3
 #define PROTO_REPLY_FD 4
 #define PROTO_OBJECT_FD 5
+#define PROTO_NETNS_FD 6 /* optional: an empty network namespace to join */
 #define PROTO_MAX_BATCH 64
 #define PROTO_MAX_OBJECT (64u << 20)
 
@@ -35,7 +39,8 @@ enum { PROTO_BEGIN = 1, PROTO_ACT = 2, PROTO_END = 3 };
 
 /* Request header; followed by a payload depending on type:
  *   BEGIN: FmspParams, then uint64_t seeds[n]
- *   ACT:   uint8_t active[PROTO_MAX_BATCH], then FmspObs obs[n]
+ *   ACT:   uint8_t active[PROTO_MAX_BATCH], then FmspState states[n]
+ *          (the worker pairs each with the BEGIN parameters)
  *   END:   nothing */
 typedef struct ProtoHeader {
     uint32_t magic;

@@ -20,6 +20,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -27,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -63,7 +66,7 @@ struct Runner {
     FmspControl *pend_out;
     Fault *pend_faults;
     ProtoReply replies[RUNNER_MAX_BATCH + 1];
-    char msg[sizeof(ProtoHeader) + RUNNER_MAX_BATCH + sizeof(FmspObs) * RUNNER_MAX_BATCH];
+    char msg[sizeof(ProtoHeader) + RUNNER_MAX_BATCH + sizeof(FmspState) * RUNNER_MAX_BATCH];
     char *output;                  /* first output_bytes of stdout+stderr */
     size_t output_len, output_total;
     /* in-process */
@@ -341,8 +344,50 @@ static int object_fd(const Runner *r, const char *object_path, FmspErr *e, char 
     return fd;
 }
 
+static int shared_netns = -1;
+
+/* Makes, once, an empty network namespace for every worker to join: a
+ * child enters a new one and we keep a descriptor of it. Only root can let
+ * workers join it; otherwise each worker makes its own (fd stays -1). */
+static void netns_make(void)
+{
+    if (geteuid() != 0)
+        return;
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) != 0)
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        char c = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+        ssize_t w = write(go[1], &c, 1);
+        (void)w;
+        for (;;)
+            pause(); /* until the parent has opened the namespace and kills us */
+    }
+    close(go[1]);
+    char c = 'n';
+    if (pid > 0 && read(go[0], &c, 1) == 1 && c == 'y') {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        /* above 0-6, so the worker's dup2 shuffle cannot overwrite it */
+        shared_netns = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 10) : -1;
+        if (fd >= 0)
+            close(fd);
+    }
+    close(go[0]);
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+}
+
 static FmspErr sandbox_start(Runner *r, const char *object_path, char *err, size_t errlen)
 {
+    static pthread_once_t netns_once = PTHREAD_ONCE_INIT;
+    pthread_once(&netns_once, netns_make);
     FmspErr e = FMSP_OK;
     int objfd = object_fd(r, object_path, &e, err, errlen);
     if (objfd < 0)
@@ -375,7 +420,9 @@ static FmspErr sandbox_start(Runner *r, const char *object_path, char *err, size
         posix_spawn_file_actions_adddup2(&fa, cmd[0], PROTO_CMD_FD);
         posix_spawn_file_actions_adddup2(&fa, rep[1], PROTO_REPLY_FD);
         posix_spawn_file_actions_adddup2(&fa, objfd, PROTO_OBJECT_FD);
-        posix_spawn_file_actions_addclosefrom_np(&fa, PROTO_OBJECT_FD + 1);
+        if (shared_netns >= 0)
+            posix_spawn_file_actions_adddup2(&fa, shared_netns, PROTO_NETNS_FD);
+        posix_spawn_file_actions_addclosefrom_np(&fa, PROTO_NETNS_FD + 1);
         char side[16], mem[32], cpu[32];
         snprintf(side, sizeof side, "%d", r->side);
         snprintf(mem, sizeof mem, "%zu", r->limits.mem_bytes);
@@ -662,9 +709,12 @@ FmspErr runner_act_send(Runner *r, const FmspObs *obs, const uint8_t *active, Fm
     memcpy(r->msg, &h, sizeof h);
     memset(r->msg + sizeof h, 0, RUNNER_MAX_BATCH);
     memcpy(r->msg + sizeof h, call, (size_t)n);
-    memcpy(r->msg + sizeof h + RUNNER_MAX_BATCH, obs, sizeof(FmspObs) * (size_t)n);
+    /* states only: the parameters went with BEGIN and do not change */
+    for (int i = 0; i < n; i++)
+        memcpy(r->msg + sizeof h + RUNNER_MAX_BATCH + sizeof(FmspState) * (size_t)i, &obs[i].state,
+               sizeof(FmspState));
     pend(r, PROTO_ACT, call, r->limits.step_cpu_s, "fmsp_act", out, faults);
-    if (fdio_write_full(r->cmd_fd, r->msg, sizeof h + RUNNER_MAX_BATCH + sizeof(FmspObs) * (size_t)n) != 0)
+    if (fdio_write_full(r->cmd_fd, r->msg, sizeof h + RUNNER_MAX_BATCH + sizeof(FmspState) * (size_t)n) != 0)
         r->pend_write_failed = 1;
     return FMSP_OK;
 }

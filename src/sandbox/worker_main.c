@@ -3,12 +3,14 @@
  *
  * usage (by the runner only): fmsp-worker SIDE MEM_BYTES CPU_SECONDS
  * with fd 3 = command pipe, fd 4 = reply pipe, fd 5 = the checked object
- * (sealed memfd), fds 1/2 = capped output pipe, an empty environment.
+ * (sealed memfd), fd 6 = an empty network namespace (optional), fds 1/2 =
+ * capped output pipe, an empty environment.
  *
  * Jail first, then load. Before one byte of policy code can run (the
  * dynamic loader's relocation processing included) the worker:
- *   1. enters new mount, network, IPC and UTS namespaces (and a user
- *      namespace when not started as root);
+ *   1. enters new mount, IPC and UTS namespaces (and a user namespace when
+ *      not started as root) and an empty network namespace (the referee's
+ *      shared one on fd 6 when given, else a new one);
  *   2. mounts an empty tmpfs, copies the object into it as /policy.so,
  *      pivots into it, detaches the old root and makes the new one
  *      read-only: the only file it can ever name is the policy itself;
@@ -20,7 +22,7 @@
  * Then it loads the object (libc and libm are already mapped in this
  * process, so the object's dependencies need no file), finds the entry
  * points, stacks the run-phase filter and says READY. The loop serves
- * BEGIN / ACT / END requests; per-episode policy state lives in states[].
+ * BEGIN / ACT / END requests; per-episode policy state lives in policy_states[].
  * It measures nothing: the referee reads the kernel's accounting.
  */
 #include <dlfcn.h>
@@ -76,7 +78,15 @@ static void jail_enter(void)
     int root = geteuid() == 0;
     uid_t uid = getuid();
     gid_t gid = getgid();
-    int flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+    int flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+    struct stat ns;
+    if (fstat(PROTO_NETNS_FD, &ns) == 0) {
+        if (setns(PROTO_NETNS_FD, CLONE_NEWNET) != 0)
+            jail_fail(PROTO_STEP_NAMESPACES);
+        close(PROTO_NETNS_FD);
+    } else {
+        flags |= CLONE_NEWNET;
+    }
     if (unshare(root ? flags : flags | CLONE_NEWUSER) != 0)
         jail_fail(PROTO_STEP_NAMESPACES);
     if (!root) {
@@ -184,7 +194,7 @@ static ProtoHeader read_request(char *buf, size_t cap)
             if (h.type == PROTO_BEGIN)
                 need += sizeof(FmspParams) + sizeof(uint64_t) * h.n;
             else if (h.type == PROTO_ACT)
-                need += PROTO_MAX_BATCH + sizeof(FmspObs) * h.n;
+                need += PROTO_MAX_BATCH + sizeof(FmspState) * h.n;
             else if (h.type != PROTO_END)
                 _exit(5);
         }
@@ -240,12 +250,12 @@ int main(int argc, char **argv)
         _exit(4);
     hello(PROTO_READY, 0, 0);
 
-    static void *states[PROTO_MAX_BATCH];
+    static void *policy_states[PROTO_MAX_BATCH];
     static FmspRng rngs[PROTO_MAX_BATCH];
     static int alive[PROTO_MAX_BATCH];
     static FmspParams params;
-    static char request[sizeof(ProtoHeader) + PROTO_MAX_BATCH + sizeof(FmspObs) * PROTO_MAX_BATCH +
-                        sizeof(FmspParams) + sizeof(uint64_t) * PROTO_MAX_BATCH];
+    static _Alignas(16) char request[sizeof(ProtoHeader) + PROTO_MAX_BATCH + sizeof(FmspState) * PROTO_MAX_BATCH +
+                                     sizeof(FmspParams) + sizeof(uint64_t) * PROTO_MAX_BATCH];
     static ProtoReply replies[PROTO_MAX_BATCH + 1];
     uint32_t n = 0;
     for (;;) {
@@ -259,7 +269,7 @@ int main(int argc, char **argv)
                 uint64_t seed;
                 memcpy(&seed, payload + sizeof params + sizeof seed * i, sizeof seed);
                 fmsp_rng_seed(&rngs[i], seed);
-                states[i] = create(&params, &rngs[i]);
+                policy_states[i] = create(&params, &rngs[i]);
                 alive[i] = 1;
                 ProtoReply *r = &replies[nr++];
                 memset(r, 0, sizeof *r);
@@ -270,7 +280,7 @@ int main(int argc, char **argv)
             if (h.n != n)
                 _exit(5);
             const uint8_t *active = (const uint8_t *)payload;
-            const FmspObs *obs = (const FmspObs *)(payload + PROTO_MAX_BATCH);
+            const char *states = payload + PROTO_MAX_BATCH;
             for (uint32_t i = 0; i < n; i++) {
                 if (!active[i] || !alive[i])
                     continue;
@@ -279,14 +289,15 @@ int main(int argc, char **argv)
                 r->magic = PROTO_MAGIC;
                 r->episode = i;
                 FmspObs o;
-                memcpy(&o, &obs[i], sizeof o);
-                act(states[i], &o, &r->control);
+                memcpy(&o.state, states + sizeof(FmspState) * i, sizeof o.state);
+                o.params = params;
+                act(policy_states[i], &o, &r->control);
             }
         } else {
             for (uint32_t i = 0; i < n; i++) {
                 if (!alive[i])
                     continue;
-                free_fn(states[i]);
+                free_fn(policy_states[i]);
                 alive[i] = 0;
             }
             ProtoReply *r = &replies[nr++];
