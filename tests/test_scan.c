@@ -1,7 +1,11 @@
-/* test_scan.c - the policy source scanner: refusals and false positives. */
+/* test_scan.c - the policy source scanner: refusals, false positives, and
+ * the places where its lexer must agree with gcc's or refuse. */
 #include "harness.h"
 #include "fmsp_policy.h"
+#include "core/util.h"
 #include "sandbox/scan.h"
+
+#include <unistd.h>
 
 static const char head[] = "#include \"fmsp_policy.h\"\nFMSP_SIDE(FMSP_PURSUER);\n";
 
@@ -94,11 +98,218 @@ static void test_side(void)
     CHECK_STR_HAS(why, "NUL");
 }
 
+/*
+ * Lexer disagreements with gcc. Each source below is refused by the scanner
+ * with the given message. Where gcc_sees is set, the test also runs
+ * `gcc -E -P -std=gnu11` (the mode policies are compiled in) on the source
+ * and checks that gcc's output contains it: HIDDEN is a macro for SMUGGLED,
+ * so SMUGGLED in the output means gcc read HIDDEN as code, where the old
+ * scanner saw a comment or a string (HIDDEN stands for any refused code,
+ * such as asm(...)); "fmsp_smuggled.h: No such file" means gcc ran the
+ * #include. A NULL gcc_sees marks a rule that refuses what the scanner
+ * cannot lex exactly like gcc, without a known smuggle.
+ */
+#define HEAD "FMSP_SIDE(FMSP_PURSUER);\n#define HIDDEN SMUGGLED\n"
+
+static const struct {
+    const char *src;
+    const char *reason;
+    const char *gcc_sees;
+} smuggles[] = {
+    /* gcc ends a line at a lone CR: the comment ends, HIDDEN is code */
+    {HEAD "// note\rHIDDEN;\n", "line 3: a carriage return not followed by a newline", "SMUGGLED"},
+    /* gcc runs the #include; the old scanner saw one #define line */
+    {HEAD "#define A 1\r#include \"fmsp_smuggled.h\"\n", "line 3: a carriage return not followed",
+     "fmsp_smuggled.h: No such file"},
+    /* gcc splices backslash-blanks-newline: line 4 continues the // comment,
+     * so its '/' '*' opens nothing and HIDDEN on line 5 is code */
+    {HEAD "// note \\ \n/*\nHIDDEN; // */\n", "line 3: a backslash followed by spaces", "SMUGGLED"},
+    {HEAD "// note \\\t\r\n/*\r\nHIDDEN; // */\r\n", "line 3: a backslash followed by spaces",
+     "SMUGGLED"},
+    {HEAD "// note \\\f\n/*\nHIDDEN; // */\n", "line 3: a backslash followed by spaces",
+     "SMUGGLED"},
+    /* raw strings: the quote inside ends nothing for gcc, so HIDDEN is code
+     * (and the // comment swallows the scanner's "closing" quote) */
+    {HEAD "const char *s = R\"( \" )\"; HIDDEN; // \"\n",
+     "line 3: raw string literals are not allowed", "SMUGGLED"},
+    {HEAD "const char *s = R\"x( \" )x\"; HIDDEN; // \"\n", "line 3: raw string literals",
+     "SMUGGLED"},
+    {HEAD "const void *s = LR\"( \" )\"; HIDDEN; // \"\n", "line 3: raw string literals",
+     "SMUGGLED"},
+    {HEAD "const void *s = uR\"( \" )\"; HIDDEN; // \"\n", "line 3: raw string literals",
+     "SMUGGLED"},
+    {HEAD "const void *s = UR\"( \" )\"; HIDDEN; // \"\n", "line 3: raw string literals",
+     "SMUGGLED"},
+    {HEAD "const char *s = u8R\"( \" )\"; HIDDEN; // \"\n", "line 3: raw string literals",
+     "SMUGGLED"},
+    /* a comment opener inside a raw string opens nothing for gcc */
+    {HEAD "const char *s = R\"(\" /* )\"; HIDDEN; // */\n", "line 3: raw string literals",
+     "SMUGGLED"},
+    /* the prefix joined to the quote by a splice is still a raw string */
+    {HEAD "const char *s = R\\\n\"( \" )\"; HIDDEN; // \"\n", "line 3: raw string literals",
+     "SMUGGLED"},
+    /* gcc skips a byte-order mark at the start: line 1 is a directive */
+    {"\xef\xbb\xbf#include \"fmsp_smuggled.h\"\n" HEAD,
+     "line 1: #include \"fmsp_smuggled.h\" is not allowed", "fmsp_smuggled.h: No such file"},
+    /* line markers and #line: gcc takes the file name (and would quote the
+     * named file's lines in diagnostics) */
+    {HEAD "# 7 \"SMUGGLED\"\nconst char *f = __FILE__;\n", "line 3: line markers",
+     "= \"SMUGGLED\""},
+    {HEAD "#7 \"SMUGGLED\"\nconst char *f = __FILE__;\n", "line 3: line markers", "= \"SMUGGLED\""},
+    {HEAD "%: 7 \"SMUGGLED\"\nconst char *f = __FILE__;\n", "line 3: line markers",
+     "= \"SMUGGLED\""},
+    {HEAD "#line 7 \"SMUGGLED\"\nconst char *f = __FILE__;\n",
+     "line 3: #line directives are not allowed", "= \"SMUGGLED\""},
+    {HEAD "/* x */ #line 7 \"SMUGGLED\"\nconst char *f = __FILE__;\n", "line 3: #line directives",
+     "= \"SMUGGLED\""},
+    /* directives after comments, also one that began on an earlier line */
+    {HEAD "/**/ #include \"fmsp_smuggled.h\"\n", "line 3: #include \"fmsp_smuggled.h\"",
+     "fmsp_smuggled.h: No such file"},
+    {HEAD "/*\n*/ #include \"fmsp_smuggled.h\"\n", "line 4: #include \"fmsp_smuggled.h\"",
+     "fmsp_smuggled.h: No such file"},
+    {HEAD "%:include \"fmsp_smuggled.h\"\n", "line 3: #include \"fmsp_smuggled.h\"",
+     "fmsp_smuggled.h: No such file"},
+    /* a comment opener inside a // comment opens nothing */
+    {HEAD "// a /* b\nHIDDEN asm(\"nop\"); // */\n", "line 4: 'asm'", "SMUGGLED"},
+    /* an unterminated ' runs to the end of its line for gcc, even in #if 0,
+     * so the comment opener after it opens nothing */
+    {HEAD "#if 0\ndon't /*\n#endif\nHIDDEN; // */\n", "line 4: unterminated character literal",
+     "SMUGGLED"},
+    {HEAD "const char *s = \"abc;\n", "line 3: unterminated string literal", NULL},
+    /* universal character names: gcc reads \u00e9 as part of an identifier
+     * (and \u0061 as 'a', with an error) */
+    {HEAD "static int x\\u00e9 = 1;\n", "line 3: a backslash outside a string", NULL},
+    {HEAD "int \\u0061sm;\n", "line 3: a backslash outside a string", NULL},
+    /* non-ASCII outside literals: a UTF-8 identifier; a no-break space,
+     * which gcc does not take for a blank */
+    {HEAD "static int caf\xc3\xa9 = 1;\n", "line 3: non-ASCII characters", NULL},
+    {HEAD "\xc2\xa0#include \"fmsp_smuggled.h\"\n", "line 3: non-ASCII characters", NULL},
+    /* trigraphs: gnu11 ignores them, the ISO modes do not (the one for a
+     * backslash would splice this comment with the next line) */
+    {HEAD "// note ?\?/\nint x;\n", "line 3: the trigraph ?\?/ is not allowed", NULL},
+    {HEAD "?\?=include \"fmsp_smuggled.h\"\n", "line 3: the trigraph ?\?= is not allowed", NULL},
+    {HEAD "static const char *s = \"what?\?!\";\n", "line 3: the trigraph ?\?! is not allowed",
+     NULL},
+    /* file-reading forms, also spelled with digraphs */
+    {HEAD "#embed \"fmsp_smuggled.h\"\n", "line 3: #embed \"fmsp_smuggled.h\" is not allowed",
+     NULL},
+    {HEAD "%:pragma GCC dependency \"/etc/passwd\"\n", "line 3: #pragma GCC dependency", NULL},
+    {HEAD "#if __has_include_next(<math.h>)\n#endif\n", "line 3: '__has_include_next'", NULL},
+    {HEAD "#include <math.h\n", "line 3: #include <math.h", NULL},
+};
+
+/* Runs `gcc -E -P -std=gnu11` on src; returns its output (caller frees) or NULL. */
+static char *gcc_preprocess(const char *src)
+{
+    char path[] = "/tmp/fmsp-test-scan-XXXXXX.c";
+    int fd = mkstemps(path, 2);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "w");
+    fputs(src, f);
+    fclose(f);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "gcc -E -P -std=gnu11 -w %s 2>&1", path);
+    FILE *p = popen(cmd, "r");
+    char *out = NULL;
+    if (p) {
+        size_t cap = 1 << 16, len = 0, got;
+        out = calloc(1, cap + 1);
+        while ((got = fread(out + len, 1, cap - len, p)) > 0)
+            len += got;
+        pclose(p);
+    }
+    unlink(path);
+    return out;
+}
+
+static void test_lexer_disagreements(void)
+{
+    for (size_t i = 0; i < sizeof smuggles / sizeof smuggles[0]; i++) {
+        char why[512] = "";
+        int side = 9;
+        FmspErr e =
+            scan_policy_source(smuggles[i].src, strlen(smuggles[i].src), &side, why, sizeof why);
+        CHECK_MSG(e == FMSP_ERR_REFUSED, "case %zu not refused", i);
+        CHECK_INT(side, 0);
+        CHECK_MSG(strstr(why, smuggles[i].reason) != NULL, "case %zu gave '%s', wanted '%s'", i,
+                  why, smuggles[i].reason);
+        if (!smuggles[i].gcc_sees)
+            continue;
+        char *out = gcc_preprocess(smuggles[i].src);
+        CHECK_MSG(out && strstr(out, smuggles[i].gcc_sees),
+                  "case %zu: gcc -E did not show '%s': %s", i, smuggles[i].gcc_sees,
+                  out ? out : "(gcc did not run)");
+        free(out);
+    }
+}
+
+/* What gcc lexes the same way as the scanner stays allowed. */
+static void test_lexer_agreements(void)
+{
+    expect_ok("// a splice continues this comment \\\nasm(\"nop\");\n");
+    expect_ok("// a CRLF splice too \\\r\nasm(\"nop\");\r\n");
+    expect_ok("#define TWO \\\r\n  2\r\nstatic int two = TWO;\r\n");
+    expect_ok("/* caf\xc3\xa9 */\nstatic const char *s = \"na\xc3\xafve\", c = '\\'';\n");
+    expect_ok("static const void *w = L\"wide\", *u = u8\"utf\";\nstatic int q = 1 ? 2 : 3;\n");
+    expect_ok("#define R\nstatic const char *s = R \"(not raw)\";\n");
+    expect_ok("static const char *s = \"?\?\", *t = \"\\\\\";\n");
+    expect_ok("#\n#pragma once\n");
+}
+
+/* Every shipped policy passes as written, with Windows line endings, and
+ * with a byte-order mark as well. */
+static void test_shipped_policies_crlf(void)
+{
+    static const char *const dirs[] = {"policies/baselines", "bench/policies"};
+    const char *root = getenv("FMSP_ROOT");
+    int scanned = 0;
+    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+        char *dir = xasprintf("%s/%s", root ? root : ".", dirs[d]), err[512] = "";
+        char **files = NULL;
+        int n = 0;
+        CHECK_MSG(util_list_c_files(dir, &files, &n, err, sizeof err) == FMSP_OK, "%s", err);
+        for (int i = 0; i < n; i++) {
+            char *src = NULL;
+            size_t len = 0;
+            CHECK_MSG(util_read_file(files[i], 1 << 20, &src, &len, err, sizeof err) == FMSP_OK,
+                      "%s", err);
+            char *crlf = xmalloc(2 * len + 4);
+            size_t cl = 3;
+            memcpy(crlf, "\xef\xbb\xbf", 3);
+            for (size_t k = 0; k < len; k++) {
+                if (src[k] == '\n')
+                    crlf[cl++] = '\r';
+                crlf[cl++] = src[k];
+            }
+            char why[512] = "";
+            int side_lf = 0, side_crlf = 0, side_bom = 0;
+            CHECK_MSG(scan_policy_source(src, len, &side_lf, why, sizeof why) == FMSP_OK, "%s: %s",
+                      files[i], why);
+            CHECK_MSG(scan_policy_source(crlf + 3, cl - 3, &side_crlf, why, sizeof why) == FMSP_OK,
+                      "%s (CRLF): %s", files[i], why);
+            CHECK_MSG(scan_policy_source(crlf, cl, &side_bom, why, sizeof why) == FMSP_OK,
+                      "%s (BOM, CRLF): %s", files[i], why);
+            CHECK(side_lf != 0 && side_crlf == side_lf && side_bom == side_lf);
+            scanned++;
+            free(crlf);
+            free(src);
+            free(files[i]);
+        }
+        free(files);
+        free(dir);
+    }
+    CHECK_MSG(scanned >= 2, "only %d shipped policies found", scanned);
+}
+
 int main(void)
 {
     RUN(test_includes);
     RUN(test_code_constructs);
     RUN(test_no_false_positives);
     RUN(test_side);
+    RUN(test_lexer_disagreements);
+    RUN(test_lexer_agreements);
+    RUN(test_shipped_policies_crlf);
     return harness_done("test_scan");
 }

@@ -6,8 +6,11 @@
  * embed files through inline assembly (`.incbin`), and emit constructors
  * that run at load time. The scanner refuses all of these from the text,
  * after removing comments and line splices, with a message that names the
- * line and the construct, so the author (often a model) can fix it. It also
- * reads the FMSP_SIDE declaration.
+ * line and the construct, so the author (often a model) can fix it. Its
+ * lexer must agree with gcc's, so it also refuses what it cannot lex exactly
+ * like gcc -std=gnu11 (lone carriage returns, raw strings, trigraphs,
+ * backslash-blank-newline, non-ASCII code; see scan.c). It also reads the
+ * FMSP_SIDE declaration.
  */
 #ifndef FMSP_SCAN_H
 #define FMSP_SCAN_H
