@@ -121,6 +121,50 @@ static void test_elfcheck_rejects_junk(void)
     CHECK(elfcheck_policy(junk, 3, err, sizeof err) == FMSP_ERR_REFUSED);
 }
 
+/* With the scanner off, the object check alone refuses load-time code:
+ * constructors, destructors, indirect functions (IRELATIVE relocations and
+ * IFUNC symbols), each with its own reason. */
+static void test_elfcheck_refuses_load_time_code(void)
+{
+    static const struct {
+        const char *code, *reason;
+    } cases[] = {
+        {"static volatile int v;\n__attribute__((constructor)) static void c(void) { v = 1; }\n",
+         "load-time code"},
+        {"static volatile int v;\n__attribute__((destructor)) static void d(void) { v = 1; }\n",
+         "load-time code"},
+        {"static void impl(void) {}\nstatic void *res(void) { return (void *)impl; }\n"
+         "static void f(void) __attribute__((ifunc(\"res\")));\nvoid (*volatile fp)(void) = f;\n",
+         "load time"},
+        {"static void impl(void) {}\nstatic void *res(void) { return (void *)impl; }\n"
+         "void g(void) __attribute__((ifunc(\"res\")));\n", "indirect function"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *src = xasprintf("#include \"fmsp_policy.h\"\nFMSP_SIDE(FMSP_PURSUER);\n%s"
+                              "void *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\n"
+                              "void fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; (void)o; c->u = 1; }\n"
+                              "void fmsp_free(void *s) { (void)s; }\n",
+                              cases[i].code);
+        CompileConfig c = cfg();
+        c.unchecked = 1; /* no scanner, no object check: get the object built */
+        CompileResult r;
+        char err[512] = "";
+        CHECK_MSG(compile_policy_source(&c, src, strlen(src), "lt.c", &r, err, sizeof err) == FMSP_OK,
+                  "case %zu: %s", i, err);
+        if (r.object_path[0]) {
+            CHECK_MSG(elfcheck_policy_file(r.object_path, err, sizeof err) == FMSP_ERR_REFUSED, "case %zu", i);
+            CHECK_MSG(strstr(err, cases[i].reason) != NULL, "case %zu: '%s' lacks '%s'", i, err,
+                      cases[i].reason);
+        }
+        compile_result_release(&r);
+        /* and the whole checked path refuses it too */
+        c.unchecked = 0;
+        CHECK(compile_policy_source(&c, src, strlen(src), "lt.c", &r, err, sizeof err) == FMSP_ERR_REFUSED);
+        compile_result_release(&r);
+        free(src);
+    }
+}
+
 /* Every policy the project ships (baselines and benchmark probes) compiles
  * through the contained compiler and passes the object check. */
 static void test_shipped_policies_compile(void)
@@ -158,6 +202,7 @@ int main(void)
     RUN(test_forbidden_import);
     RUN(test_bad_compiler_and_limits);
     RUN(test_elfcheck_rejects_junk);
+    RUN(test_elfcheck_refuses_load_time_code);
     RUN(test_shipped_policies_compile);
     return harness_done("test_compile");
 }

@@ -15,7 +15,8 @@
  *                    that is not ours is refused, one too open is made
  *                    private; the cache stays under its size cap.
  *   amplification    a policy that crashes in every episode costs a bounded
- *                    number of worker starts and forfeits the rest.
+ *                    number of worker starts and forfeits the rest; one that
+ *                    spends its match's CPU allowance forfeits the rest.
  *   machine load     a deterministic evaluation gives identical results
  *                    beside CPU hogs.
  *   end to end       `fmsp run` against a loopback model whose answers are
@@ -371,6 +372,43 @@ static void test_amplification_bounded(void)
     free(src);
 }
 
+/* A policy that stays under every per-call limit but spends its match's
+ * CPU allowance forfeits the rest of the match. */
+static void test_match_cpu_cap(void)
+{
+    char *src = pursuer_with("");
+    char *slow = xasprintf("%s", src);
+    char *at = strstr(slow, "if (leak) abort();");
+    const char *spin = "for (volatile long i_ = 0; i_ < 10000000; i_++) ;";
+    char *full = at ? xasprintf("%.*s%s%s", (int)(at - slow), slow, spin, at) : NULL;
+    char err[1024];
+    FmspErr e;
+    char *obj = full ? compile_src(full, 1, NULL, &e, err, sizeof err, NULL) : NULL;
+    CHECK_MSG(obj != NULL, "%s", err);
+    if (obj) {
+        MatchConfig m = small_match(1);
+        m.episodes = 8;
+        m.limits.match_cpu_s = 0.3;
+        MatchResult r;
+        CHECK(match_play(&m, obj, evader_obj, NULL, NULL, &r, err, sizeof err) == FMSP_OK);
+        int forfeited = 0;
+        for (int i = 0; i < r.n; i++)
+            if (strstr(r.episodes[i].pursuer_fault.detail, "forfeited: the policy used more than 0.3 s")) {
+                forfeited++;
+                CHECK(r.episodes[i].pursuer_fault.kind == FAULT_TIMEOUT);
+            }
+        CHECK_MSG(forfeited == 4, "%d forfeited (steps of episode 0: %d, detail %s)", forfeited, r.n ? r.episodes[0].steps : -1, r.n ? r.episodes[7].pursuer_fault.detail : "");
+        for (int i = 0; i < 4 && i < r.n; i++)
+            CHECK_MSG(r.episodes[i].pursuer_fault.kind == FAULT_NONE, "episode %d: %s", i,
+                      r.episodes[i].pursuer_fault.detail);
+        match_result_release(&r);
+    }
+    free(obj);
+    free(full);
+    free(slow);
+    free(src);
+}
+
 /* The same deterministic evaluation, idle and beside CPU hogs. */
 static void test_results_independent_of_load(void)
 {
@@ -536,6 +574,7 @@ int main(void)
     RUN(test_compiler_jail);
     RUN(test_cache);
     RUN(test_amplification_bounded);
+    RUN(test_match_cpu_cap);
     RUN(test_results_independent_of_load);
     RUN(test_run_with_hostile_model);
     free(evader_obj);

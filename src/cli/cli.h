@@ -26,6 +26,7 @@ enum {
     OPT_BATCH,
     OPT_STEP_MS,
     OPT_MEM_MB,
+    OPT_MATCH_CPU,
     OPT_NO_SANDBOX,
     OPT_CC,
     OPT_GAME_LAST
@@ -40,6 +41,7 @@ enum {
         {"batch", required_argument, 0, OPT_BATCH},                       \
         {"step-ms", required_argument, 0, OPT_STEP_MS},                   \
         {"mem-mb", required_argument, 0, OPT_MEM_MB},                     \
+        {"match-cpu", required_argument, 0, OPT_MATCH_CPU},               \
         {"no-sandbox", no_argument, 0, OPT_NO_SANDBOX},                   \
         {"cc", required_argument, 0, OPT_CC}
 

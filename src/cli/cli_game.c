@@ -22,6 +22,8 @@ const char cli_game_options_help[] =
     "                      (1-64, default 20)\n"
     "  --step-ms MS        CPU time a policy may use per step (default 50)\n"
     "  --mem-mb MB         memory limit of a policy's process (default 512)\n"
+    "  --match-cpu SEC     CPU time a policy may use in one match; past it the rest\n"
+    "                      of the match is forfeited (default 120)\n"
     "  --cc COMPILER       C compiler for policies (default gcc, or $FMSP_CC)\n"
     "  --no-sandbox        run policies inside this process with no isolation:\n"
     "                      only for trusted code (benchmarks)\n";
@@ -125,6 +127,11 @@ int cli_game_option(CliGame *g, const char *cmd, int opt, const char *arg)
         if (cli_parse_int(cmd, "--mem-mb", arg, 16, 65536, &iv))
             return 2;
         g->match.limits.mem_bytes = (size_t)iv << 20;
+        return 0;
+    case OPT_MATCH_CPU:
+        if (cli_parse_double(cmd, "--match-cpu", arg, 0.01, 1e6, &dv))
+            return 2;
+        g->match.limits.match_cpu_s = dv;
         return 0;
     case OPT_NO_SANDBOX:
         g->match.mode = RUNNER_INPROC;

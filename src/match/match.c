@@ -84,12 +84,15 @@ typedef struct Side {
     Runner *runner;
     FmspErr load_err; /* FMSP_ERR_REFUSED: every episode faults with load_msg */
     char load_msg[160];
+    double cpu_spent; /* kernel CPU of this side's finished workers */
 } Side;
 
 static FmspErr side_ensure(Side *sd, const MatchConfig *cfg, char *err, size_t errlen)
 {
     if (sd->load_err || (sd->runner && !runner_dead(sd->runner)))
         return FMSP_OK;
+    if (sd->runner)
+        sd->cpu_spent += runner_cpu(sd->runner);
     runner_free(sd->runner);
     sd->runner = NULL;
     char msg[512] = "";
@@ -170,8 +173,9 @@ static void batch_settle(Batch *bt, int k, const FmspParams *p, EpisodeResult *r
     }
 }
 
-/* A side that keeps killing its workers loses what it has not played. */
-static void forfeit_rest(Queue *q, int side, int deaths, EpisodeResult *results)
+/* A side that keeps killing its workers, or spends its match's CPU time,
+ * loses what it has not played. */
+static void forfeit_rest(Queue *q, int side, const char *why, EpisodeResult *results)
 {
     int *lists[2] = {q->pending, q->solo};
     int *counts[2] = {&q->n_pending, &q->n_solo};
@@ -179,9 +183,8 @@ static void forfeit_rest(Queue *q, int side, int deaths, EpisodeResult *results)
         while (*counts[l] > 0) {
             EpisodeResult *r = &results[lists[l][--*counts[l]]];
             Fault *mine = side == 0 ? &r->pursuer_fault : &r->evader_fault;
-            mine->kind = FAULT_CRASH;
-            snprintf(mine->detail, sizeof mine->detail,
-                     "forfeited: the policy's workers died %d times in this match", deaths);
+            mine->kind = strstr(why, "CPU") ? FAULT_TIMEOUT : FAULT_CRASH;
+            snprintf(mine->detail, sizeof mine->detail, "forfeited: %s", why);
             r->pursuer_score = side == 0 ? 0.0 : 1.0;
             r->evader_score = side == 0 ? 1.0 : 0.0;
             r->captured = 0;
@@ -210,8 +213,8 @@ FmspErr match_play(const MatchConfig *cfg, const char *pursuer_obj, const char *
         q.pending[i] = n - 1 - i; /* popped from the end: episode 0 first */
         out->episodes[i].seed = cartag_episode_seed(cfg->seed, cfg->first_episode + i);
     }
-    Side sides[2] = {{pursuer_obj, FMSP_PURSUER, NULL, FMSP_OK, ""},
-                     {evader_obj, FMSP_EVADER, NULL, FMSP_OK, ""}};
+    Side sides[2] = {{pursuer_obj, FMSP_PURSUER, NULL, FMSP_OK, "", 0},
+                     {evader_obj, FMSP_EVADER, NULL, FMSP_OK, "", 0}};
     int deaths[2] = {0, 0};
     Batch *bt = xmalloc(sizeof *bt);
     uint64_t pseeds[RUNNER_MAX_BATCH], eseeds[RUNNER_MAX_BATCH];
@@ -297,9 +300,18 @@ FmspErr match_play(const MatchConfig *cfg, const char *pursuer_obj, const char *
         for (int s = 0; s < 2; s++) {
             if (sides[s].runner && !runner_dead(sides[s].runner))
                 runner_end(sides[s].runner);
+            char why[128];
             if (sides[s].runner && runner_dead(sides[s].runner) &&
-                ++deaths[s] > MATCH_MAX_DEATHS)
-                forfeit_rest(&q, s, deaths[s], out->episodes);
+                ++deaths[s] > MATCH_MAX_DEATHS) {
+                snprintf(why, sizeof why, "the policy's workers died %d times in this match", deaths[s]);
+                forfeit_rest(&q, s, why, out->episodes);
+            }
+            double spent = sides[s].cpu_spent + (sides[s].runner ? runner_cpu(sides[s].runner) : 0);
+            if (spent > cfg->limits.match_cpu_s && q.n_pending + q.n_solo > 0) {
+                snprintf(why, sizeof why, "the policy used more than %g s of CPU time in this match",
+                         cfg->limits.match_cpu_s);
+                forfeit_rest(&q, s, why, out->episodes);
+            }
         }
         out->replays += bt->requeued;
         if (bt->finished == 0 && ++fruitless_rounds >= 3 + 2 * MATCH_MAX_DEATHS) {

@@ -14,7 +14,8 @@
  * where a fault can only be its own; so an honest policy's results never
  * depend on its opponent's other episodes, and every fault is charged
  * exactly. A side whose workers die more than MATCH_MAX_DEATHS times in one
- * match forfeits its remaining episodes instead of forcing more replays.
+ * match, or use more than limits.match_cpu_s of CPU in it, forfeits its
+ * remaining episodes instead of forcing more replays or hogging the run.
  */
 #ifndef FMSP_MATCH_H
 #define FMSP_MATCH_H

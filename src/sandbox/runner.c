@@ -57,6 +57,7 @@ struct Runner {
     double cpu_mark;               /* worker CPU seconds at the last answer */
     double batch_cpu;              /* worker CPU seconds since the batch began */
     double cpu_rlimit;             /* the worker's RLIMIT_CPU */
+    double cpu_final;              /* CPU of the reaped worker (rusage) */
     int killed;                    /* we sent the SIGKILL */
     /* the request in flight (pend_type 0: none) */
     int pend_type, pend_expect, pend_write_failed;
@@ -92,6 +93,7 @@ void runner_limits_default(RunnerLimits *l)
     l->create_cpu_s = 1.0;
     l->step_cpu_s = 0.05;
     l->episode_cpu_s = 10.0;
+    l->match_cpu_s = 120.0;
     l->mem_bytes = (size_t)512 << 20;
     l->output_bytes = 64 << 10;
     l->unchecked_objects = 0;
@@ -187,6 +189,7 @@ static void classify_death(Runner *r, Fault *f)
     double peak_mb = ru.ru_maxrss / 1024.0, limit_mb = r->limits.mem_bytes / 1048576.0;
     double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
                  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+    r->cpu_final = cpu;
     if (got < 0) {
         set_fault(f, FAULT_CRASH, "worker vanished");
     } else if (WIFSIGNALED(status)) {
@@ -596,6 +599,13 @@ void runner_free(Runner *r)
     }
     free(r->output);
     free(r);
+}
+
+double runner_cpu(const Runner *r)
+{
+    if (r->mode == RUNNER_INPROC)
+        return 0;
+    return r->pid > 0 ? worker_cpu(r) : r->cpu_final;
 }
 
 int runner_dead(const Runner *r)

@@ -70,6 +70,8 @@ typedef struct RunnerLimits {
     double create_cpu_s;  /* CPU seconds for one fmsp_create (default 1) */
     double step_cpu_s;    /* CPU seconds for one fmsp_act (default 0.05) */
     double episode_cpu_s; /* CPU seconds for all calls of one episode (default 10) */
+    double match_cpu_s;   /* CPU seconds all of a policy's workers may use in one match
+                             (default 120): past it the rest of the match is forfeited */
     size_t mem_bytes;     /* address-space limit of the worker (default 512 MiB) */
     size_t output_bytes;  /* stdout+stderr bytes allowed per worker (default 64 KiB) */
     int unchecked_objects;/* tests only: skip the object check on load, to show
@@ -124,6 +126,9 @@ FmspErr runner_act(Runner *r, const FmspObs *obs, const uint8_t *active,
 
 /* Ends the batch: calls fmsp_free for every episode still alive. */
 FmspErr runner_end(Runner *r);
+
+/* CPU seconds the kernel has charged to this runner's worker so far. */
+double runner_cpu(const Runner *r);
 
 /* 1 when the worker has died (every later episode would be FAULT_LOST). */
 int runner_dead(const Runner *r);

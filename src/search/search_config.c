@@ -72,6 +72,8 @@ char *search_config_to_json(const SearchConfig *c)
         "create_cpu_s", c->eval.limits.create_cpu_s, "step_cpu_s", c->eval.limits.step_cpu_s,
         "episode_cpu_s", c->eval.limits.episode_cpu_s, "mem_bytes",
         (json_int_t)c->eval.limits.mem_bytes);
+    json_object_set_new(json_object_get(root, "limits"), "match_cpu_s",
+                        json_real(c->eval.limits.match_cpu_s));
     json_object_set_new(
         root, "fm",
         json_pack("{s:s, s:s, s:s, s:s, s:f, s:i, s:f, s:i, s:i, s:f, s:f, s:I}", "backend",
@@ -158,6 +160,7 @@ FmspErr search_config_from_json(const char *text, SearchConfig *c, char *err, si
     c->eval.limits.step_cpu_s = get_num(l, "step_cpu_s", c->eval.limits.step_cpu_s);
     c->eval.limits.episode_cpu_s = get_num(l, "episode_cpu_s", c->eval.limits.episode_cpu_s);
     c->eval.limits.mem_bytes = (size_t)get_num(l, "mem_bytes", (double)c->eval.limits.mem_bytes);
+    c->eval.limits.match_cpu_s = get_num(l, "match_cpu_s", c->eval.limits.match_cpu_s);
     json_t *f = json_object_get(root, "fm");
     const char *backend = json_string_value(json_object_get(f, "backend"));
     FmBackend b = FM_BUILTIN;
