@@ -58,6 +58,7 @@ struct Runner {
     double batch_cpu;              /* worker CPU seconds since the batch began */
     double cpu_rlimit;             /* the worker's RLIMIT_CPU */
     double cpu_final;              /* CPU of the reaped worker (rusage) */
+    double last_answer_s;          /* wall time the last answer took */
     int killed;                    /* we sent the SIGKILL */
     /* the request in flight (pend_type 0: none) */
     int pend_type, pend_expect, pend_write_failed;
@@ -248,6 +249,20 @@ static int await_reply(Runner *r, void *buf, size_t need, double budget, const c
     double wall_limit = 20.0 + 100 * budget;
     int slice_ms = (int)(budget * 1000 / 4);
     slice_ms = slice_ms < 1 ? 1 : slice_ms > 100 ? 100 : slice_ms;
+    /* Fast policies answer within microseconds: then a short spin on the
+     * (non-blocking) reply pipe costs less CPU than sleeping in poll() and
+     * being woken. Only when the last answer came that fast, so slow
+     * policies never pay for it. */
+    if (r->last_answer_s < 50e-6) {
+        double spin_until = t0 + 2 * r->last_answer_s + 5e-6;
+        while (have < need && util_now() < spin_until) {
+            ssize_t got = read(r->reply_fd, (char *)buf + have, need - have);
+            if (got > 0)
+                have += (size_t)got;
+            else if (got == 0 || errno != EAGAIN)
+                break;
+        }
+    }
     while (have < need) {
         struct pollfd p[2] = {{r->reply_fd, POLLIN, 0}, {r->out_fd, POLLIN, 0}};
         int rc = poll(p, 2, slice_ms);
@@ -298,6 +313,7 @@ static int await_reply(Runner *r, void *buf, size_t need, double budget, const c
             return -1;
         }
     }
+    r->last_answer_s = util_now() - t0;
     double cpu = worker_cpu(r);
     r->cpu_mark = cpu;
     r->batch_cpu += cpu - cpu0;
