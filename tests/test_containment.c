@@ -372,6 +372,32 @@ static void test_amplification_bounded(void)
     free(src);
 }
 
+/* A policy whose static data cannot fit its memory limit is refused with
+ * that reason before a worker starts (inside the loader no reason could be
+ * trusted). */
+static void test_oversized_image(void)
+{
+    char *src = pursuer_with("static char big_[400 << 20];\n"
+                             "int touch_(int i) { big_[i] = 1; return big_[i / 2]; }\n");
+    char err[1024];
+    FmspErr e;
+    char *obj = compile_src(src, 1, NULL, &e, err, sizeof err, NULL);
+    CHECK_MSG(obj != NULL, "%s", err);
+    if (obj) {
+        MatchConfig m = small_match(1);
+        MatchResult r;
+        CHECK(match_play(&m, obj, evader_obj, NULL, NULL, &r, err, sizeof err) == FMSP_OK);
+        CHECK_INT(r.pursuer_faults, m.episodes);
+        if (r.n) {
+            CHECK(r.episodes[0].pursuer_fault.kind == FAULT_LOAD);
+            CHECK_STR_HAS(r.episodes[0].pursuer_fault.detail, "static data");
+        }
+        match_result_release(&r);
+    }
+    free(obj);
+    free(src);
+}
+
 /* A policy that stays under every per-call limit but spends its match's
  * CPU allowance forfeits the rest of the match. */
 static void test_match_cpu_cap(void)
@@ -575,6 +601,7 @@ int main(void)
     RUN(test_cache);
     RUN(test_amplification_bounded);
     RUN(test_match_cpu_cap);
+    RUN(test_oversized_image);
     RUN(test_results_independent_of_load);
     RUN(test_run_with_hostile_model);
     free(evader_obj);

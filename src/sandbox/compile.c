@@ -345,8 +345,8 @@ static FmspErr run_compiler(const CompileConfig *cfg, const char *dir, char **di
             fmsp_errf(err, errlen, "the compiler exceeded its CPU time limit (%g s)",
                       cfg->time_limit_s);
         else
-            fmsp_errf(err, errlen, "the compiler was killed by signal %d (%s); probably out of "
-                                   "memory (limit %zu MiB)",
+            fmsp_errf(err, errlen, "the compiler was killed by signal %d (%s) on this source: out of "
+                                   "memory (limit %zu MiB) or a compiler crash",
                       sig, strsignal(sig), cfg->mem_bytes >> 20);
         return FMSP_ERR_LIMIT;
     }

@@ -3,6 +3,7 @@
 #include "elfcheck.h"
 
 #include <elf.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -313,6 +314,26 @@ FmspErr elfcheck_policy(const void *image, size_t len, char *why, size_t whylen)
     }
     free(sh);
     return e;
+}
+
+size_t elfcheck_image_bytes(const void *image, size_t len)
+{
+    const unsigned char *b = image;
+    Elf64_Ehdr eh;
+    if (len < sizeof eh || memcmp(b, ELFMAG, SELFMAG) != 0)
+        return 0;
+    memcpy(&eh, b, sizeof eh);
+    if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
+        !in_bounds(eh.e_phoff, (size_t)eh.e_phnum * sizeof(Elf64_Phdr), len))
+        return 0;
+    size_t total = 0;
+    for (int i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, b + eh.e_phoff + (size_t)i * sizeof ph, sizeof ph);
+        if (ph.p_type == PT_LOAD)
+            total += ph.p_memsz > SIZE_MAX - total ? SIZE_MAX - total : (size_t)ph.p_memsz;
+    }
+    return total;
 }
 
 FmspErr elfcheck_policy_file(const char *path, char *why, size_t whylen)

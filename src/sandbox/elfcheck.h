@@ -25,6 +25,10 @@
 /* FMSP_OK, or FMSP_ERR_REFUSED with why ("policy does not define fmsp_act"). */
 FmspErr elfcheck_policy(const void *image, size_t len, char *why, size_t whylen);
 
+/* Bytes of memory the loader maps for the image (the PT_LOAD segments'
+ * sizes), or 0 when the program headers cannot be read. */
+size_t elfcheck_image_bytes(const void *image, size_t len);
+
 /* Reads the file (capped at 64 MiB) and checks it. */
 FmspErr elfcheck_policy_file(const char *path, char *why, size_t whylen);
 

@@ -348,6 +348,16 @@ static int object_fd(const Runner *r, const char *object_path, FmspErr *e, char 
         *e = FMSP_ERR_REFUSED;
         return -1;
     }
+    /* a policy whose static data cannot fit its memory limit would only fail
+     * inside the loader, where no reason can be trusted: say so here */
+    size_t image = elfcheck_image_bytes(data, len);
+    if (image > r->limits.mem_bytes / 2) {
+        fmsp_errf(err, errlen, "refused: the policy's static data and code need %zu MiB, more than "
+                               "half its %zu MiB memory limit", image >> 20, r->limits.mem_bytes >> 20);
+        free(data);
+        *e = FMSP_ERR_REFUSED;
+        return -1;
+    }
     int fd = memfd_create("fmsp-policy", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0 || fdio_write_full(fd, data, len) != 0 ||
         fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
@@ -521,8 +531,8 @@ static FmspErr sandbox_start(Runner *r, const char *object_path, char *err, size
     case PROTO_READY:
         return FMSP_OK;
     case PROTO_LOAD_FAILED:
-        fmsp_errf(err, errlen, "the dynamic loader could not load the policy (an undefined symbol "
-                               "or a malformed object)");
+        fmsp_errf(err, errlen, "the dynamic loader could not load the policy (an undefined symbol, "
+                               "a malformed object, or not enough memory)");
         return FMSP_ERR_REFUSED;
     case PROTO_NO_ENTRY:
         fmsp_errf(err, errlen, "policy does not define %s",
