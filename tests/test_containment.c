@@ -372,6 +372,40 @@ static void test_amplification_bounded(void)
     free(src);
 }
 
+/* What honest policies do with the allowed headers plays without a fault:
+ * libc functions that make system calls internally (qsort of a large array
+ * asks sysinfo(), printf writes). */
+static void test_honest_libc_calls(void)
+{
+    char *src = pursuer_with(
+        "static int cmp_(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b;"
+        " return (x > y) - (x < y); }\n"
+        "static double work_(int step) { double v[2000]; for (int i = 0; i < 2000; i++) v[i] = (i * 7919) % 2000;"
+        " qsort(v, 2000, sizeof v[0], cmp_); char b[64]; snprintf(b, sizeof b, \"%g %s\", v[3], strerror(2));"
+        " if (step == 1) { printf(\"%s\\n\", b); fflush(stdout); }"
+        " return v[0] + strlen(b) * 0; }\n");
+    char *at = strstr(src, "if (leak) abort();");
+    char *fixed = at ? xasprintf("%.*sif (work_(o->state.step) != 0) abort();%s", (int)(at - src), src,
+                                 at + 18)
+                     : NULL;
+    char err[1024];
+    FmspErr e;
+    char *diag = NULL;
+    char *obj = fixed ? compile_src(fixed, 1, NULL, &e, err, sizeof err, &diag) : NULL;
+    CHECK_MSG(obj != NULL, "%s %s", err, diag ? diag : "");
+    free(diag);
+    if (obj) {
+        MatchConfig m = small_match(1);
+        MatchResult r;
+        CHECK(match_play(&m, obj, evader_obj, NULL, NULL, &r, err, sizeof err) == FMSP_OK);
+        CHECK_MSG(r.pursuer_faults == 0, "%s", r.n ? r.episodes[0].pursuer_fault.detail : "");
+        match_result_release(&r);
+    }
+    free(obj);
+    free(fixed);
+    free(src);
+}
+
 /* A policy whose static data cannot fit its memory limit is refused with
  * that reason before a worker starts (inside the loader no reason could be
  * trusted). */
@@ -602,6 +636,7 @@ int main(void)
     RUN(test_amplification_bounded);
     RUN(test_match_cpu_cap);
     RUN(test_oversized_image);
+    RUN(test_honest_libc_calls);
     RUN(test_results_independent_of_load);
     RUN(test_run_with_hostile_model);
     free(evader_obj);
