@@ -165,6 +165,23 @@ static void test_elfcheck_refuses_load_time_code(void)
     }
 }
 
+/* A call to a function nobody defines is named at compile time, not left
+ * to fail anonymously inside the worker's loader. */
+static void test_undefined_symbol_named(void)
+{
+    const char *src = "#include \"fmsp_policy.h\"\nFMSP_SIDE(FMSP_PURSUER);\nextern int helper_missing(int);\n"
+                      "void *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\n"
+                      "void fmsp_act(void *s, const FmspObs *o, FmspControl *c) { (void)s; (void)o; c->u = helper_missing(1); }\n"
+                      "void fmsp_free(void *s) { (void)s; }\n";
+    CompileConfig c = cfg();
+    CompileResult r;
+    char err[512] = "";
+    CHECK(compile_policy_source(&c, src, strlen(src), "u.c", &r, err, sizeof err) == FMSP_ERR_REFUSED);
+    CHECK_STR_HAS(err, "'helper_missing'");
+    CHECK_STR_HAS(r.diagnostics, "undefined symbol");
+    compile_result_release(&r);
+}
+
 /* Every policy the project ships (baselines and benchmark probes) compiles
  * through the contained compiler and passes the object check. */
 static void test_shipped_policies_compile(void)
@@ -203,6 +220,7 @@ int main(void)
     RUN(test_bad_compiler_and_limits);
     RUN(test_elfcheck_rejects_junk);
     RUN(test_elfcheck_refuses_load_time_code);
+    RUN(test_undefined_symbol_named);
     RUN(test_shipped_policies_compile);
     return harness_done("test_compile");
 }

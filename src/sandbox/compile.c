@@ -36,7 +36,7 @@
 #include "scan.h"
 
 /* Bumped whenever the flags or the checks change, to invalidate caches. */
-#define COMPILE_FORMAT "fmsp-compile-v2"
+#define COMPILE_FORMAT "fmsp-compile-v3"
 
 static const char *const cc_flags[] = {
     "-std=gnu11", "-O2", "-fPIC", "-shared", "-nostartfiles", "-fno-asm",
@@ -482,7 +482,7 @@ static FmspErr store_object(const CompileConfig *cfg, const char *dir, const cha
     if (have != len) {
         fmsp_errf(err, errlen, "%s: cannot read the compiled object", name);
         e = FMSP_ERR_IO;
-    } else if (!cfg->unchecked && elfcheck_policy(data, len, why, sizeof why)) {
+    } else if (!cfg->unchecked && elfcheck_policy_linked(data, len, why, sizeof why)) {
         fmsp_errf(err, errlen, "%s: refused: %s", name, why);
         free(out->diagnostics);
         out->diagnostics = xasprintf("%s: %s", name, why);

@@ -2,6 +2,7 @@
  * the sections, then a pass over the dynamic segment the loader will use. */
 #include "elfcheck.h"
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -177,7 +178,35 @@ static FmspErr check_segments(const unsigned char *b, size_t len, const Elf64_Eh
     return FMSP_OK;
 }
 
+/* 1 when libc or libm defines name. */
+static int libc_defines(const char *name)
+{
+    static const char *const libs[] = {"libc.so.6", "libm.so.6"};
+    for (int i = 0; i < 2; i++) {
+        void *h = dlopen(libs[i], RTLD_NOW | RTLD_LOCAL);
+        if (!h)
+            continue;
+        void *sym = dlsym(h, name);
+        dlclose(h);
+        if (sym)
+            return 1;
+    }
+    return 0;
+}
+
+static FmspErr check_policy(const void *image, size_t len, int linked, char *why, size_t whylen);
+
 FmspErr elfcheck_policy(const void *image, size_t len, char *why, size_t whylen)
+{
+    return check_policy(image, len, 0, why, whylen);
+}
+
+FmspErr elfcheck_policy_linked(const void *image, size_t len, char *why, size_t whylen)
+{
+    return check_policy(image, len, 1, why, whylen);
+}
+
+static FmspErr check_policy(const void *image, size_t len, int linked, char *why, size_t whylen)
 {
     const unsigned char *b = image;
     if (len < sizeof(Elf64_Ehdr) || memcmp(b, ELFMAG, SELFMAG) != 0 || b[EI_CLASS] != ELFCLASS64) {
@@ -290,6 +319,14 @@ FmspErr elfcheck_policy(const void *image, size_t len, char *why, size_t whylen)
                             e = FMSP_ERR_REFUSED;
                             break;
                         }
+                    if (!e && linked && sname[0] && ELF64_ST_BIND(sym.st_info) != STB_WEAK &&
+                        !libc_defines(sname)) {
+                        fmsp_errf(why, whylen,
+                                  "the policy uses '%.80s', which it does not define and neither "
+                                  "libc nor libm provides (an undefined symbol)",
+                                  sname);
+                        e = FMSP_ERR_REFUSED;
+                    }
                 } else if (ELF64_ST_TYPE(sym.st_info) == STT_GNU_IFUNC) {
                     fmsp_errf(why, whylen, "the policy defines an indirect function (%s): its "
                                            "resolver would run at load time",

@@ -25,6 +25,12 @@
 /* FMSP_OK, or FMSP_ERR_REFUSED with why ("policy does not define fmsp_act"). */
 FmspErr elfcheck_policy(const void *image, size_t len, char *why, size_t whylen);
 
+/* The same, and every strong undefined symbol must be one that libc or libm
+ * defines (looked up in this process's own libc and libm, which are the
+ * worker's too), so "calls a function that does not exist" is said here
+ * rather than as an anonymous failure inside the worker's loader. */
+FmspErr elfcheck_policy_linked(const void *image, size_t len, char *why, size_t whylen);
+
 /* Bytes of memory the loader maps for the image (the PT_LOAD segments'
  * sizes), or 0 when the program headers cannot be read. */
 size_t elfcheck_image_bytes(const void *image, size_t len);

@@ -342,7 +342,7 @@ static int object_fd(const Runner *r, const char *object_path, FmspErr *e, char 
     if (*e)
         return -1;
     char why[256];
-    if (!r->limits.unchecked_objects && elfcheck_policy(data, len, why, sizeof why) != FMSP_OK) {
+    if (!r->limits.unchecked_objects && elfcheck_policy_linked(data, len, why, sizeof why) != FMSP_OK) {
         fmsp_errf(err, errlen, "refused: %s", why);
         free(data);
         *e = FMSP_ERR_REFUSED;
