@@ -25,6 +25,7 @@
  *                    cache, export), in no request body sent to the model and
  *                    in nothing printed.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -616,6 +617,51 @@ static void test_run_with_hostile_model(void)
     free(out);
 }
 
+/* Workers and compiler jails die with the engine, whatever kills it. */
+static void test_workers_die_with_engine(void)
+{
+    const char *build = getenv("FMSP_BUILD") ? getenv("FMSP_BUILD") : "build";
+    const char *root = getenv("FMSP_ROOT") ? getenv("FMSP_ROOT") : ".";
+    char dir[] = "/tmp/fmsp-k9-XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(0);
+        return;
+    }
+    for (int trial = 0; trial < 3; trial++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            char *db = xasprintf("%s/run%d.db", dir, trial);
+            char *bin = xasprintf("%s/fmsp", build);
+            if (chdir(root) != 0)
+                _exit(127);
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            dup2(null, 2);
+            execl(bin, bin, "run", "--iterations", "400", "--quiet", "--db", db, (char *)NULL);
+            _exit(127);
+        }
+        usleep(1500000 + 400000 * trial);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        usleep(500000);
+        /* anything of ours still running (zombies waiting for init are dead) */
+        FILE *p = popen("ps -o stat=,comm= -C fmsp-worker,bwrap,cc1,gcc,as,ld", "r");
+        char line[256];
+        int alive = 0;
+        while (p && fgets(line, sizeof line, p))
+            if (line[0] != 'Z') {
+                alive++;
+                fprintf(stderr, "  still running after kill -9: %s", line);
+            }
+        if (p)
+            pclose(p);
+        CHECK_MSG(alive == 0, "trial %d: %d processes outlived the engine", trial, alive);
+    }
+    char *rm = xasprintf("rm -rf %s", dir);
+    CHECK(system(rm) == 0);
+    free(rm);
+}
+
 int main(void)
 {
     setenv("OPENAI_API_KEY", CANARY, 1);
@@ -639,6 +685,7 @@ int main(void)
     RUN(test_honest_libc_calls);
     RUN(test_results_independent_of_load);
     RUN(test_run_with_hostile_model);
+    RUN(test_workers_die_with_engine);
     free(evader_obj);
     return harness_done("test_containment");
 }
