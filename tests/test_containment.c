@@ -252,6 +252,8 @@ static void test_compiler_jail(void)
 
 static void test_cache(void)
 {
+    struct stat stale;
+    CHECK_MSG(stat("/tmp/fmsp-cc-stale-test", &stale) != 0, "a stale compile folder was not swept");
     char dir[] = "/tmp/fmsp-cache-test-XXXXXX";
     if (!mkdtemp(dir)) {
         CHECK(0);
@@ -666,6 +668,11 @@ int main(void)
 {
     setenv("OPENAI_API_KEY", CANARY, 1);
     setenv("FMSP_TEST_SECRET", CANARY, 1);
+    /* the work folder of a compile killed mid-way, two hours ago: the first
+     * compile of this process sweeps it (checked in test_cache) */
+    if (system("mkdir -p /tmp/fmsp-cc-stale-test && touch /tmp/fmsp-cc-stale-test/policy.c && "
+               "touch -d '2 hours ago' /tmp/fmsp-cc-stale-test") != 0)
+        fprintf(stderr, "cannot make the stale folder\n");
     CompileConfig cc;
     compile_config_default(&cc);
     CompileResult r;

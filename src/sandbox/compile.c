@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -506,9 +508,34 @@ static FmspErr store_object(const CompileConfig *cfg, const char *dir, const cha
     return e;
 }
 
+/* Work folders of compiles that were killed mid-way (kill -9 of fmsp) are
+ * swept once per process; anything older than a minute is long finished
+ * (compiles stop at 10 s). */
+static void sweep_stale_work_dirs(void)
+{
+    DIR *d = opendir("/tmp");
+    if (!d)
+        return;
+    struct dirent *ent;
+    time_t now = time(NULL);
+    while ((ent = readdir(d))) {
+        struct stat st;
+        if (strncmp(ent->d_name, "fmsp-cc-", 8) != 0 ||
+            fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
+            (st.st_uid != geteuid() && st.st_uid != 65534) || now - st.st_mtime < 60)
+            continue;
+        char *path = xasprintf("/tmp/%s", ent->d_name);
+        remove_tree(path);
+        free(path);
+    }
+    closedir(d);
+}
+
 FmspErr compile_policy_source(const CompileConfig *cfg, const char *source, size_t len,
                               const char *name, CompileResult *out, char *err, size_t errlen)
 {
+    static pthread_once_t swept = PTHREAD_ONCE_INIT;
+    pthread_once(&swept, sweep_stale_work_dirs);
     memset(out, 0, sizeof *out);
     double t0 = util_now();
     if (!name || !*name)
