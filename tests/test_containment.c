@@ -34,22 +34,12 @@
 
 #include "core/util.h"
 #include "game/cartag.h"
+#include "fixtures.h"
 #include "harness.h"
 #include "match/match.h"
 #include "sandbox/compile.h"
 
 #define CANARY "sk-canary-7f3a9c1e5b2d4680"
-
-static const char honest_evader[] =
-    "#include \"fmsp_policy.h\"\n"
-    "FMSP_SIDE(FMSP_EVADER);\n"
-    "void *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\n"
-    "void fmsp_act(void *self, const FmspObs *o, FmspControl *c) {\n"
-    "    const FmspState *s = &o->state; (void)self;\n"
-    "    double dx = s->xe - s->xp, dy = s->ye - s->yp, d = sqrt(dx*dx + dy*dy) + 1e-9;\n"
-    "    c->vx = dx / d; c->vy = dy / d;\n"
-    "}\n"
-    "void fmsp_free(void *self) { (void)self; }\n";
 
 /* A pursuer whose file starts with `prefix` (load-time code) and plays
  * pure pursuit, or crashes in fmsp_act when `leak` found something. */
@@ -552,23 +542,8 @@ static void test_run_with_hostile_model(void)
     char *log = xasprintf("%s/requests.log", dir);
     char *out = xasprintf("%s/output.txt", dir);
     setenv("MOCK_LOG", log, 1);
-    int pfd[2];
-    if (pipe(pfd) != 0)
-        abort();
-    pid_t server = fork();
-    if (server == 0) {
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        char *bin = xasprintf("%s/tests/support/mock_llm_server", build);
-        execl(bin, bin, CANARY, (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    char line[32] = "";
-    ssize_t n = read(pfd[0], line, sizeof line - 1);
-    line[n > 0 ? n : 0] = 0;
-    close(pfd[0]);
-    int port = atoi(line);
+    pid_t server;
+    int port = fixture_start_model_server(CANARY, &server);
     CHECK(port > 0);
     const char *root = getenv("FMSP_ROOT") ? getenv("FMSP_ROOT") : ".";
     int rc = sh(out,
@@ -677,7 +652,7 @@ int main(void)
     compile_config_default(&cc);
     CompileResult r;
     char err[1024];
-    if (compile_policy_source(&cc, honest_evader, strlen(honest_evader), "honest.c", &r, err, sizeof err)) {
+    if (compile_policy_source(&cc, fixture_honest_evader, strlen(fixture_honest_evader), "honest.c", &r, err, sizeof err)) {
         fprintf(stderr, "honest evader did not compile: %s\n", err);
         return 1;
     }

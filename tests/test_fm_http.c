@@ -15,6 +15,7 @@
 #include "fm/extract.h"
 #include "search/search.h"
 #include "fm/fm.h"
+#include "fixtures.h"
 #include "harness.h"
 
 static pid_t server;
@@ -23,23 +24,7 @@ static const char key[] = "sk-test-3f9a-secret";
 
 static void start_server(void)
 {
-    int pfd[2];
-    if (pipe(pfd) != 0)
-        abort();
-    server = fork();
-    if (server == 0) {
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        char *bin = xasprintf("%s/tests/support/mock_llm_server", getenv("FMSP_BUILD") ? getenv("FMSP_BUILD") : "build");
-        execl(bin, bin, key, (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    char line[32] = "";
-    ssize_t n = read(pfd[0], line, sizeof line - 1);
-    line[n > 0 ? n : 0] = 0;
-    port = atoi(line);
-    close(pfd[0]);
+    port = fixture_start_model_server(key, &server);
 }
 
 static FmConfig config(FmBackend b, const char *model)

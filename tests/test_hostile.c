@@ -21,32 +21,12 @@
 
 #include "core/util.h"
 #include "game/cartag.h"
+#include "fixtures.h"
 #include "harness.h"
 #include "match/tournament.h"
 #include "sandbox/compile.h"
 
 static char tmp[128];
-
-static const char honest_pursuer[] =
-    "#include \"fmsp_policy.h\"\n"
-    "FMSP_SIDE(FMSP_PURSUER);\n"
-    "void *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\n"
-    "void fmsp_act(void *self, const FmspObs *o, FmspControl *c) {\n"
-    "    const FmspState *s = &o->state; (void)self;\n"
-    "    c->u = fmsp_clamp(4 * fmsp_wrap_angle(atan2(s->ye - s->yp, s->xe - s->xp) - s->theta), -1, 1);\n"
-    "}\n"
-    "void fmsp_free(void *self) { (void)self; }\n";
-
-static const char honest_evader[] =
-    "#include \"fmsp_policy.h\"\n"
-    "FMSP_SIDE(FMSP_EVADER);\n"
-    "void *fmsp_create(const FmspParams *p, FmspRng *r) { (void)p; (void)r; return 0; }\n"
-    "void fmsp_act(void *self, const FmspObs *o, FmspControl *c) {\n"
-    "    const FmspState *s = &o->state; (void)self;\n"
-    "    double dx = s->xe - s->xp, dy = s->ye - s->yp, d = sqrt(dx*dx + dy*dy) + 1e-9;\n"
-    "    c->vx = dx / d; c->vy = dy / d;\n"
-    "}\n"
-    "void fmsp_free(void *self) { (void)self; }\n";
 
 typedef struct Hostile {
     const char *name;
@@ -203,7 +183,7 @@ static char *build_honest(int side)
     compile_config_default(&cc);
     CompileResult r;
     char err[512];
-    const char *src = side == FMSP_PURSUER ? honest_pursuer : honest_evader;
+    const char *src = side == FMSP_PURSUER ? fixture_honest_pursuer : fixture_honest_evader;
     if (compile_policy_source(&cc, src, strlen(src), "honest.c", &r, err, sizeof err)) {
         fprintf(stderr, "honest policy did not compile: %s\n", err);
         compile_result_release(&r);
