@@ -10,13 +10,17 @@
  *    self and of reaped children): the machine may be busy, so wall-clock
  *    ratios are printed too but mean less. Each figure is the best of five
  *    alternating runs.
- * 2. Worker start: runner_new + runner_free of one policy, repeated.
- * 3. Compile: the jailed compiler against the same gcc command run bare.
+ * 2. The floor under any process isolation: a bare pipe round trip between
+ *    two processes (no sandbox, no policy), on any two CPUs and on one.
+ * 3. Worker start: runner_new + runner_free of one policy, repeated.
+ * 4. Compile: the jailed compiler against the same gcc command run bare.
  * usage: bench_sandbox [POLICY_DIR] (default policies/baselines)
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -90,6 +94,43 @@ static void play(const char *dir, const char *p, const char *e, RunnerMode mode,
     *wall = util_now() - w0;
 }
 
+/* CPU microseconds per round trip of a request the size of a 20-episode
+ * ACT between two processes; same_cpu pins both to the current CPU. */
+static double pipe_round_trip_us(int same_cpu)
+{
+    int req[2], rep[2];
+    if (pipe(req) || pipe(rep))
+        return -1;
+    cpu_set_t old, one;
+    sched_getaffinity(0, sizeof old, &old);
+    if (same_cpu) {
+        CPU_ZERO(&one);
+        CPU_SET(sched_getcpu(), &one);
+        sched_setaffinity(0, sizeof one, &one);
+    }
+    int n = 20000;
+    char buf[2048] = {0};
+    double c0 = cpu_now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; i < n; i++)
+            if (read(req[0], buf, 1700) <= 0 || write(rep[1], buf, 640) != 640)
+                _exit(1);
+        _exit(0);
+    }
+    for (int i = 0; i < n; i++)
+        if (write(req[1], buf, 1700) != 1700 || read(rep[0], buf, 640) <= 0)
+            break;
+    waitpid(pid, NULL, 0);
+    double us = (cpu_now() - c0) / n * 1e6;
+    sched_setaffinity(0, sizeof old, &old);
+    close(req[0]);
+    close(req[1]);
+    close(rep[0]);
+    close(rep[1]);
+    return us;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "policies/baselines";
@@ -119,6 +160,10 @@ int main(int argc, char **argv)
                "%.2fx (%.2f vs %.2f us/step); wall %.2fx\n",
                loads[i].name, ss, ci, cs, cs / ci, ci / si * 1e6, cs / ss * 1e6, ws / wi);
     }
+
+    printf("bench_sandbox: floor: a bare pipe round trip between two processes costs %.1f us of CPU "
+           "(%.1f us when both share one CPU); a lockstep step needs one per side\n",
+           pipe_round_trip_us(0), pipe_round_trip_us(1));
 
     /* worker start */
     int starts = 100;
