@@ -142,6 +142,17 @@ static void test_retries(void)
     CHECK(r.err == FMSP_ERR_NET && r.attempts == 3);
     CHECK_STR_HAS(r.error, "HTTP 500 after 3 attempts");
     fm_response_release(&r);
+    /* a key the server quotes back is masked everywhere it could be kept */
+    const char *echo[] = {"echo-key", "echo-key-ok"};
+    for (int i = 0; i < 2; i++) {
+        CHECK(ask(FM_OPENAI, echo[i], &r, NULL) == FMSP_OK);
+        CHECK_MSG(!strstr(r.error, key) && (!r.raw || !strstr(r.raw, key)) && (!r.text || !strstr(r.text, key)),
+                  "%s: key in error '%s' / raw '%s' / text '%s'", echo[i], r.error, r.raw ? r.raw : "",
+                  r.text ? r.text : "");
+        CHECK(i == 1 || strstr(r.error, "Incorrect API key provided: ****"));
+        CHECK(i == 0 || (r.text && strstr(r.text, "Your key is ****")));
+        fm_response_release(&r);
+    }
     CHECK(ask(FM_OPENAI, "error-400", &r, NULL) == FMSP_OK);
     CHECK(r.err == FMSP_ERR_NET && r.attempts == 1); /* never retried */
     CHECK_STR_HAS(r.error, "unknown model");

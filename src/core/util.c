@@ -328,3 +328,12 @@ FmspErr util_list_c_files(const char *dir, char ***files, int *n, char *err, siz
         qsort(*files, (size_t)*n, sizeof **files, cmp_path);
     return FMSP_OK;
 }
+
+void util_scrub(char *s, size_t len, const char *secret)
+{
+    size_t kl = secret ? strlen(secret) : 0;
+    if (!s || kl < 8)
+        return;
+    for (char *p = s; (p = memmem(p, len - (size_t)(p - s), secret, kl)); p += kl)
+        memset(p, '*', kl);
+}

@@ -59,4 +59,9 @@ double util_now(void);
 /* Directory holding the running executable (heap string). */
 char *util_exe_dir(void);
 
+/* Overwrites every occurrence of secret in s (len bytes) with '*', so a
+ * key a server quoted back is never stored or shown. Secrets under 8
+ * characters are left alone: masking them would mangle ordinary text. */
+void util_scrub(char *s, size_t len, const char *secret);
+
 #endif

@@ -178,5 +178,7 @@ FmspErr embed_remote(EmbedRemote *r, const char *text, float **vec, int *dim, ch
     }
     curl_slist_free_all(hdr);
     free(body);
+    if (err)
+        util_scrub(err, strlen(err), r->key);
     return e;
 }

@@ -257,6 +257,12 @@ static void http_complete(void *state, const FmConfig *cfg, const FmRequest *req
             delay = b.retry_after < cfg->backoff_max_s ? b.retry_after : cfg->backoff_max_s;
         usleep((useconds_t)(delay * 1e6));
     }
+    /* a server may quote the key back (some do in a 401): nothing it sent
+     * is stored, shown or put in a prompt with the key in it */
+    util_scrub(b.data, b.len, h->key);
+    util_scrub(resp->error, strlen(resp->error), h->key);
+    if (resp->text)
+        util_scrub(resp->text, strlen(resp->text), h->key);
     if (b.len)
         resp->raw = xstrndup(b.data, b.len < 65536 ? b.len : 65536);
     free(b.data);

@@ -11,7 +11,8 @@
  * Models (behaviours): ok, two-blocks, nocode, broken-code, truncated-json,
  * rate-limit-once (429 with Retry-After: 1, then ok), fail-once (500, then
  * ok), fail-always (500), stall (never answers), huge (a 20 MiB body),
- * delay-N (answers after N ms), refusal, error-400, hostile (a rotation of
+ * delay-N (answers after N ms), refusal, error-400, echo-key (a 401 whose
+ * body quotes the key), echo-key-ok (an answer quoting the key), hostile (a rotation of
  * policies that try to read the referee's environment, for the side the
  * prompt asks for).
  * With MOCK_LOG set, every request body is appended to that file, so tests
@@ -189,6 +190,19 @@ static void *serve(void *arg)
     }
     if (strcmp(model, "ok") == 0) {
         reply_text(fd, anthropic, code_answer);
+    } else if (strcmp(model, "echo-key") == 0) {
+        /* as some servers do on a 401: quote the key back, in the error and
+         * in a field the client does not read */
+        char e[1400];
+        int n = snprintf(e, sizeof e,
+                         "{\"error\":{\"message\":\"Incorrect API key provided: %s\",\"key\":\"%s\"}}",
+                         expected_key, expected_key);
+        reply(fd, 401, NULL, e, (size_t)n);
+    } else if (strcmp(model, "echo-key-ok") == 0) {
+        char t[800];
+        snprintf(t, sizeof t, "Your key is %s.\\n```c\\nint k = 1; /* %s */\\n```\\n", expected_key,
+                 expected_key);
+        reply_text(fd, anthropic, t);
     } else if (strcmp(model, "hostile") == 0) {
         const char *p = strstr(body, "pursuer (the car)"), *e = strstr(body, "evader (the pedestrian)");
         int evader = e && (!p || e < p);
