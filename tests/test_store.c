@@ -877,6 +877,28 @@ static void test_policy_list_filters(void)
     store_close(s);
 }
 
+/* One writer at a time: a second claim fails at once with a clear message;
+ * readers need no claim; closing the writer frees the database. */
+static void test_one_writer(void)
+{
+    char *path = xasprintf("%s/writer.db", dir);
+    Store *a = NULL, *b = NULL, *reader = NULL;
+    char err[512] = "";
+    CHECK(store_open(path, 1, &a, err, sizeof err) == FMSP_OK);
+    CHECK(a && store_claim_writer(a, err, sizeof err) == FMSP_OK);
+    CHECK(store_open(path, 0, &b, err, sizeof err) == FMSP_OK);
+    double t0 = util_now();
+    CHECK(b && store_claim_writer(b, err, sizeof err) == FMSP_ERR_DB);
+    CHECK(util_now() - t0 < 0.5);
+    CHECK_STR_HAS(err, "in use by another fmsp run");
+    CHECK(store_open(path, 0, &reader, err, sizeof err) == FMSP_OK);
+    store_close(reader);
+    store_close(a);
+    CHECK(b && store_claim_writer(b, err, sizeof err) == FMSP_OK);
+    store_close(b);
+    free(path);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/fmsp-store-XXXXXX");
@@ -894,6 +916,7 @@ int main(void)
     RUN(test_value_cap);
     RUN(test_disk_full);
     RUN(test_policy_list_filters);
+    RUN(test_one_writer);
     char *cmd = xasprintf("rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", dir);

@@ -573,6 +573,8 @@ FmspErr search_create(const SearchConfig *cfg, const CompileConfig *cc, const ch
     Search *s;
     search_alloc(&s, cfg, cc);
     FmspErr e = store_open(db_path, 1, &s->db, err, errlen);
+    if (!e)
+        e = store_claim_writer(s->db, err, errlen);
     if (e) {
         search_free(s);
         return e;
@@ -690,6 +692,8 @@ FmspErr search_resume(const char *db_path, const CompileConfig *cc, const Search
     *out = NULL;
     Store *db;
     FmspErr e = store_open(db_path, 0, &db, err, errlen);
+    if (!e && (e = store_claim_writer(db, err, errlen)) != FMSP_OK)
+        store_close(db);
     if (e)
         return e;
     char *cfg_json = NULL;

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +43,7 @@
 
 struct Store {
     sqlite3 *db;
+    int writer_fd;      /* flock()ed by the run writing here, or -1 */
     int in_tx;          /* store_begin succeeded and no commit/rollback since */
     char path[1024];
     char msg[768];
@@ -336,6 +338,7 @@ FmspErr store_open(const char *path, int create, Store **out, char *err, size_t 
     }
 
     Store *s = xcalloc(1, sizeof *s);
+    s->writer_fd = -1;
     snprintf(s->path, sizeof s->path, "%s", path);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
@@ -370,10 +373,38 @@ out:
     return FMSP_OK;
 }
 
+FmspErr store_claim_writer(Store *s, char *err, size_t errlen)
+{
+    if (s->writer_fd >= 0)
+        return FMSP_OK;
+    /* flock, not fcntl: SQLite's own locks are fcntl locks on the same file
+     * and the two kinds do not interact on Linux */
+    int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fmsp_errf(err, errlen, "cannot open '%s': %s", s->path, strerror(errno));
+        return FMSP_ERR_IO;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int busy = errno == EWOULDBLOCK;
+        close(fd);
+        if (busy)
+            fmsp_errf(err, errlen, "'%s' is in use by another fmsp run; wait for it to finish or stop "
+                                   "it first (reading it with 'fmsp show' is fine)",
+                      s->path);
+        else
+            fmsp_errf(err, errlen, "cannot lock '%s': %s", s->path, strerror(errno));
+        return FMSP_ERR_DB;
+    }
+    s->writer_fd = fd;
+    return FMSP_OK;
+}
+
 void store_close(Store *s)
 {
     if (!s)
         return;
+    if (s->writer_fd >= 0)
+        close(s->writer_fd);
     if (s->db)
         sqlite3_close_v2(s->db);
     free(s);

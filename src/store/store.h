@@ -37,6 +37,11 @@ typedef struct Store Store;
  * create over an existing file and to open a file that is not an fmsp run
  * database (FMSP_ERR_DB with a message naming the file). */
 FmspErr store_open(const char *path, int create, Store **out, char *err, size_t errlen);
+
+/* Claims the database for this process as its one writer (a run), until
+ * store_close; readers (show, export) never claim. FMSP_ERR_DB at once,
+ * with a message, when another process holds it. */
+FmspErr store_claim_writer(Store *s, char *err, size_t errlen);
 void store_close(Store *s);
 
 /* Caps the database at `pages` pages (of 4 KiB); past it writes fail as on a
