@@ -5,10 +5,12 @@
  */
 #include <jansson.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/util.h"
+#include "store/store.h"
 #include "harness.h"
 
 static char fmsp[1024], root[1024];
@@ -192,6 +194,22 @@ static void test_run_show_export(void)
     CHECK(sh(&out, "env -u OPENAI_API_KEY %s run --fm openai --db %s/k.db", fmsp, tmp) == 1);
     CHECK_STR_HAS(out, "OPENAI_API_KEY is not set");
     free(out);
+    /* refused starts leave nothing behind, so the fixed command just works */
+    struct stat st;
+    char *kdb = xasprintf("%s/k.db", tmp);
+    CHECK_MSG(stat(kdb, &st) != 0, "a refused start left %s", kdb);
+    CHECK(sh(&out, "%s run --baselines %s --db %s", fmsp, tmp, kdb) == 1);
+    CHECK_STR_HAS(out, "no baseline policies");
+    free(out);
+    CHECK_MSG(stat(kdb, &st) != 0, "a refused start left %s", kdb);
+    /* a database whose set-up never committed (kill -9 during set-up) is
+     * started afresh by the same command */
+    Store *unset = NULL;
+    CHECK(store_open(kdb, 1, &unset, err, sizeof err) == FMSP_OK);
+    store_close(unset);
+    CHECK(sh(&out, "%s run --iterations 2 --episodes 2 --param T=5 --quiet --db %s", fmsp, kdb) == 0);
+    free(out);
+    free(kdb);
     CHECK(sh(&out, "%s run --dry-run", fmsp) == 0);
     CHECK_STR_HAS(out, "===== first pursuer prompt =====");
     CHECK_STR_HAS(out, "===== first evader prompt =====");

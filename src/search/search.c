@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/util.h"
@@ -562,6 +563,27 @@ static int is_seed_name(const char *name, int side)
     return strcmp(name, side == FMSP_PURSUER ? "pursuer_pure_pursuit" : "evader_flee") == 0;
 }
 
+/* A database whose set-up never committed (a start killed with kill -9)
+ * holds nothing: it is removed so that the same command can start again.
+ * Anything else at the path is left for store_open to refuse. */
+static void reclaim_unset_db(const char *db_path)
+{
+    struct stat st;
+    if (stat(db_path, &st) != 0)
+        return;
+    Store *db = NULL;
+    char err[256];
+    if (store_open(db_path, 0, &db, err, sizeof err) != FMSP_OK)
+        return;
+    char *cfg_json = NULL;
+    int unset = store_claim_writer(db, err, sizeof err) == FMSP_OK &&
+                store_meta_get(db, "config", &cfg_json) == FMSP_OK && !cfg_json;
+    free(cfg_json);
+    store_close(db);
+    if (unset)
+        store_remove_files(db_path);
+}
+
 FmspErr search_create(const SearchConfig *cfg, const CompileConfig *cc, const char *db_path,
                       Search **out, char *err, size_t errlen)
 {
@@ -570,6 +592,7 @@ FmspErr search_create(const SearchConfig *cfg, const CompileConfig *cc, const ch
         fmsp_errf(err, errlen, "the iteration budget must be at least 1");
         return FMSP_ERR_ARG;
     }
+    reclaim_unset_db(db_path);
     Search *s;
     search_alloc(&s, cfg, cc);
     FmspErr e = store_open(db_path, 1, &s->db, err, errlen);
@@ -678,7 +701,10 @@ FmspErr search_create(const SearchConfig *cfg, const CompileConfig *cc, const ch
     if (!e && store_commit(s->db))
         e = db_fail(s, FMSP_ERR_DB, err, errlen, "committing the set-up");
     if (e) {
+        /* a refused start leaves nothing behind: the same command, fixed,
+         * starts afresh */
         search_free(s);
+        store_remove_files(db_path);
         return e;
     }
     s->t0 = util_now();

@@ -284,7 +284,7 @@ static FmspErr create_schema(Store *s)
     return e;
 }
 
-static void remove_db_files(const char *path)
+void store_remove_files(const char *path)
 {
     char side[1100];
     unlink(path);
@@ -366,7 +366,7 @@ out:
     if (e) {
         store_close(s);
         if (create)
-            remove_db_files(path);
+            store_remove_files(path);
         return e;
     }
     *out = s;

@@ -38,6 +38,9 @@ typedef struct Store Store;
  * database (FMSP_ERR_DB with a message naming the file). */
 FmspErr store_open(const char *path, int create, Store **out, char *err, size_t errlen);
 
+/* Deletes a run database and its WAL, shared-memory and journal files. */
+void store_remove_files(const char *path);
+
 /* Claims the database for this process as its one writer (a run), until
  * store_close; readers (show, export) never claim. FMSP_ERR_DB at once,
  * with a message, when another process holds it. */
