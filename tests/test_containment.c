@@ -594,6 +594,44 @@ static void test_run_with_hostile_model(void)
     free(out);
 }
 
+/* A worker killed from outside (as the OOM killer would) is the engine's
+ * problem: the match stops with that cause instead of charging the policy. */
+static void test_outside_kill_is_engine_error(void)
+{
+    char *src = pursuer_with("");
+    char *at = strstr(src, "if (leak) abort();");
+    char *slow = at ? xasprintf("%.*sfor (volatile long i_ = 0; i_ < 20000000; i_++) ;%s", (int)(at - src),
+                                src, at)
+                    : NULL;
+    char err[1024];
+    FmspErr e;
+    char *obj = slow ? compile_src(slow, 1, NULL, &e, err, sizeof err, NULL) : NULL;
+    CHECK_MSG(obj != NULL, "%s", err);
+    if (obj) {
+        pid_t killer = fork();
+        if (killer == 0) {
+            usleep(700000);
+            char *cmd = xasprintf("pkill -KILL -P %d -x fmsp-worker", (int)getppid());
+            int rc = system(cmd);
+            _exit(rc == 0 ? 0 : 1);
+        }
+        MatchConfig m = small_match(1);
+        m.limits.step_cpu_s = 5;
+        MatchResult r;
+        e = match_play(&m, obj, evader_obj, NULL, NULL, &r, err, sizeof err);
+        int status = 0;
+        waitpid(killer, &status, 0);
+        CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the killer found no worker");
+        CHECK_MSG(e == FMSP_ERR_SANDBOX, "match gave %d (%s)", e, err);
+        CHECK_STR_HAS(err, "killed from outside the engine");
+        if (e == FMSP_OK)
+            match_result_release(&r);
+    }
+    free(obj);
+    free(slow);
+    free(src);
+}
+
 /* Workers and compiler jails die with the engine, whatever kills it. */
 static void test_workers_die_with_engine(void)
 {
@@ -668,6 +706,7 @@ int main(void)
     RUN(test_results_independent_of_load);
     RUN(test_run_with_hostile_model);
     RUN(test_workers_die_with_engine);
+    RUN(test_outside_kill_is_engine_error);
     free(evader_obj);
     return harness_done("test_containment");
 }

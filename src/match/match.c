@@ -120,6 +120,15 @@ static FmspErr side_begin(Side *sd, int n, const MatchConfig *cfg, const uint64_
     return runner_begin_send(sd->runner, n, &cfg->params, seeds, faults);
 }
 
+/* The most specific words for an engine error of either side. */
+static const char *side_error(const Side *sides, FmspErr e)
+{
+    for (int s = 0; s < 2; s++)
+        if (sides[s].runner && runner_engine_error(sides[s].runner))
+            return runner_engine_error(sides[s].runner);
+    return fmsp_strerror(e);
+}
+
 static FmspErr side_wait(Side *sd)
 {
     return sd->load_err ? FMSP_OK : runner_wait(sd->runner);
@@ -247,7 +256,7 @@ FmspErr match_play(const MatchConfig *cfg, const char *pursuer_obj, const char *
         if ((e = side_begin(&sides[0], bt->n, cfg, pseeds, bt->pf)) ||
             (e = side_begin(&sides[1], bt->n, cfg, eseeds, bt->ef)) ||
             (e = side_wait(&sides[0])) || (e = side_wait(&sides[1]))) {
-            fmsp_errf(err, errlen, "sandbox failure starting episodes: %s", fmsp_strerror(e));
+            fmsp_errf(err, errlen, "sandbox failure starting episodes: %s", side_error(sides, e));
             break;
         }
         int live = 0;
@@ -294,7 +303,7 @@ FmspErr match_play(const MatchConfig *cfg, const char *pursuer_obj, const char *
             }
         }
         if (e) {
-            fmsp_errf(err, errlen, "sandbox failure during a match: %s", fmsp_strerror(e));
+            fmsp_errf(err, errlen, "sandbox failure during a match: %s", side_error(sides, e));
             break;
         }
         for (int s = 0; s < 2; s++) {

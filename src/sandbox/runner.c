@@ -59,6 +59,8 @@ struct Runner {
     double cpu_rlimit;             /* the worker's RLIMIT_CPU */
     double cpu_final;              /* CPU of the reaped worker (rusage) */
     double last_answer_s;          /* wall time the last answer took */
+    char engine_error[160];        /* set when the worker died of something
+                                      not its own (killed from outside) */
     int killed;                    /* we sent the SIGKILL */
     /* the request in flight (pend_type 0: none) */
     int pend_type, pend_expect, pend_write_failed;
@@ -206,8 +208,13 @@ static void classify_death(Runner *r, Fault *f)
             set_fault(f, FAULT_MEMORY, "out of memory: peak %.0f MiB, limit %.0f MiB (%s)", peak_mb,
                       limit_mb, strsignal(sig));
         } else if (sig == SIGKILL && !r->killed) {
+            /* not us, not its limits, and a policy cannot send itself
+             * SIGKILL: the machine did it (the OOM killer, an operator) */
             set_fault(f, FAULT_CRASH, "killed by signal %d (%s) from outside the engine", sig,
                       strsignal(sig));
+            snprintf(r->engine_error, sizeof r->engine_error,
+                     "a policy worker was killed from outside the engine (SIGKILL: the OOM killer "
+                     "or an operator)");
         } else {
             set_fault(f, FAULT_CRASH, "killed by signal %d (%s)", sig, strsignal(sig));
         }
@@ -755,6 +762,11 @@ FmspErr runner_act_send(Runner *r, const FmspObs *obs, const uint8_t *active, Fm
     return FMSP_OK;
 }
 
+const char *runner_engine_error(const Runner *r)
+{
+    return r->engine_error[0] ? r->engine_error : NULL;
+}
+
 FmspErr runner_wait(Runner *r)
 {
     if (r->mode == RUNNER_INPROC || r->pend_type == 0)
@@ -768,6 +780,8 @@ FmspErr runner_wait(Runner *r)
     if (write_failed || await_reply(r, r->replies, need, r->pend_budget, r->pend_what, &cause) != 0) {
         if (!r->dead)
             classify_death(r, &cause);
+        if (r->engine_error[0])
+            return FMSP_ERR_SANDBOX; /* not the policy's doing: stop, do not blame */
         if (type != PROTO_END)
             fault_in_flight(r, &cause);
         return FMSP_OK;

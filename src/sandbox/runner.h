@@ -115,8 +115,13 @@ FmspErr runner_begin_send(Runner *r, int n, const FmspParams *params,
 FmspErr runner_act_send(Runner *r, const FmspObs *obs, const uint8_t *active,
                         FmspControl *out, Fault *faults);
 
-/* Waits for the answer to the last send, enforcing the limits. */
+/* Waits for the answer to the last send, enforcing the limits. Policy
+ * faults are results; FMSP_ERR_SANDBOX means the worker died of something
+ * that was not its doing (runner_engine_error says what). */
 FmspErr runner_wait(Runner *r);
+
+/* Why the last runner_wait failed with an engine error, or NULL. */
+const char *runner_engine_error(const Runner *r);
 
 /* Send and wait in one call. */
 FmspErr runner_begin(Runner *r, int n, const FmspParams *params,

@@ -1044,8 +1044,10 @@ static FmspErr record_call(Search *s, Slot *sl, const FmResponse *r, const char 
     return FMSP_OK;
 }
 
-/* Plays a short match against the first baseline of the other side. */
-static int smoke_test(Search *s, Slot *sl, char *why, size_t whylen)
+/* Plays a short match against the first baseline of the other side.
+ * 1: played cleanly; 0: the policy faulted (why); -1: the engine failed
+ * (*engine set, why holds the cause). */
+static int smoke_test(Search *s, Slot *sl, char *why, size_t whylen, FmspErr *engine)
 {
     const Archive *ob = &s->base[sidx(other(sl->side))];
     if (ob->n == 0)
@@ -1061,8 +1063,9 @@ static int smoke_test(Search *s, Slot *sl, char *why, size_t whylen)
                            sl->side == FMSP_PURSUER ? theirs : mine, NULL, NULL, &r, err,
                            sizeof err);
     if (e) {
-        fmsp_errf(why, whylen, "could not be played: %s", err);
-        return 0;
+        fmsp_errf(why, whylen, "%s", err);
+        *engine = e;
+        return -1;
     }
     int ok = 1;
     for (int i = 0; i < r.n && ok; i++) {
@@ -1116,7 +1119,13 @@ static FmspErr slot_on_answer(Search *s, Slot *sl, FmResponse *r, char *err, siz
             FmspErr ce = compile_policy_source(&s->cc, sl->source, strlen(sl->source), name,
                                                &sl->compiled, cerr, sizeof cerr);
             sl->has_object = 1;
-            if (ce) {
+            FmspErr engine = FMSP_OK;
+            if (ce == FMSP_ERR_IO) {
+                /* the engine could not compile (disk full, no jail): not the
+                 * candidate's fault; stop, and the iteration is redone on resume */
+                engine = ce;
+                snprintf(why, sizeof why, "%s", cerr);
+            } else if (ce) {
                 fail_status = ce == FMSP_ERR_REFUSED ? "refused" : "compile_error";
                 snprintf(why, sizeof why, "%s%s%s", cerr,
                          sl->compiled.diagnostics ? "\n" : "",
@@ -1128,8 +1137,19 @@ static FmspErr slot_on_answer(Search *s, Slot *sl, FmResponse *r, char *err, siz
                 snprintf(why, sizeof why, "the policy declares the wrong side: this iteration "
                                           "needs FMSP_SIDE(%s)",
                          sl->side == FMSP_PURSUER ? "FMSP_PURSUER" : "FMSP_EVADER");
-            } else if (!smoke_test(s, sl, why, sizeof why)) {
-                fail_status = "fault";
+            } else {
+                int played = smoke_test(s, sl, why, sizeof why, &engine);
+                if (played == 0)
+                    fail_status = "fault";
+            }
+            if (engine) {
+                compile_result_release(&sl->compiled);
+                sl->has_object = 0;
+                free(code);
+                free(text);
+                fm_response_release(r);
+                fmsp_errf(err, errlen, "%s", why);
+                return engine;
             }
         }
         free(code);
