@@ -79,8 +79,20 @@ static void test_bad_usage(void)
     CHECK_STR_HAS(out, "--episodes must be a whole number");
     free(out);
     CHECK(sh(&out, "%s eval --param ve=-3 policies/baselines", fmsp) == 2);
-    CHECK_STR_HAS(out, "parameter 've' must be a positive finite number");
+    CHECK_STR_HAS(out, "parameter 've' must be in (0, 100]");
     free(out);
+    /* values with no sane meaning are refused, each with why */
+    static const struct {
+        const char *param, *says;
+    } insane[] = {{"H=1e308", "'H' must be in [3, 100]"}, {"H=1e4", "too rare to draw"},
+                  {"l=4", "would capture at once"}, {"dt=0", "'dt' must be in [0.0001, 1]"},
+                  {"R=1e-9", "turning radius"}, {"T=1e9", "episode length"}};
+    for (size_t i = 0; i < sizeof insane / sizeof insane[0]; i++) {
+        CHECK_MSG(sh(&out, "%s eval --param %s policies/baselines", fmsp, insane[i].param) == 2, "%s",
+                  insane[i].param);
+        CHECK_STR_HAS(out, insane[i].says);
+        free(out);
+    }
     CHECK(sh(&out, "%s eval --param speed=3 policies/baselines", fmsp) == 2);
     CHECK_STR_HAS(out, "unknown parameter 'speed'");
     free(out);

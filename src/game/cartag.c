@@ -89,24 +89,41 @@ FmspErr cartag_params_set(FmspParams *p, const char *assignment, char *err, size
 
 FmspErr cartag_params_validate(const FmspParams *p, char *err, size_t errlen)
 {
-    struct { const char *key; double v; } pos[] = {
-        {"vp", p->vp}, {"R", p->R}, {"ve", p->ve}, {"l", p->l},
-        {"dt", p->dt}, {"T", p->T}, {"H", p->H},
+    /* The ranges where the game is defined as documented, each with why. */
+    static const struct {
+        const char *key, *why;
+        double lo, hi;
+        int lo_open, hi_open;
+    } range[] = {
+        {"vp", "the car's speed", 0, 100, 1, 0},
+        {"R", "the car's turning radius", 0.01, 100, 0, 0},
+        {"ve", "the evader's speed", 0, 100, 1, 0},
+        {"l", "the capture radius; starts are 4 to 10 apart, so 4 or more would capture at once", 0, 4, 1, 1},
+        {"dt", "the time step", 1e-4, 1, 0, 0},
+        {"T", "the episode length in time units", 0, 1e4, 1, 0},
+        {"H", "the arena's half-width; starts are drawn inside it 4 to 10 apart, which a wider "
+              "arena makes too rare to draw", 3, 100, 0, 0},
     };
-    for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++) {
-        if (!(pos[i].v > 0) || !isfinite(pos[i].v)) {
-            fmsp_errf(err, errlen, "parameter '%s' must be a positive finite number (got %g)",
-                      pos[i].key, pos[i].v);
+    double v[] = {p->vp, p->R, p->ve, p->l, p->dt, p->T, p->H};
+    for (size_t i = 0; i < sizeof range / sizeof range[0]; i++) {
+        if (i == 6 && !p->walls && !(isfinite(v[i]) && v[i] > 0)) {
+            fmsp_errf(err, errlen, "parameter 'H' must be a positive finite number (got %g)", v[i]);
+            return FMSP_ERR_ARG;
+        }
+        if (i == 6 && !p->walls)
+            continue; /* no walls: H is not used */
+        int low = range[i].lo_open ? !(v[i] > range[i].lo) : !(v[i] >= range[i].lo);
+        int high = range[i].hi_open ? !(v[i] < range[i].hi) : !(v[i] <= range[i].hi);
+        if (!isfinite(v[i]) || low || high) {
+            fmsp_errf(err, errlen, "parameter '%s' must be in %s%g, %g%s (%s); got %g", range[i].key,
+                      range[i].lo_open ? "(" : "[", range[i].lo, range[i].hi,
+                      range[i].hi_open ? ")" : "]", range[i].why, v[i]);
             return FMSP_ERR_ARG;
         }
     }
     if (p->max_steps < 1 || p->max_steps > 1000000) {
         fmsp_errf(err, errlen, "T/dt must give between 1 and 1000000 steps (got T=%g, dt=%g)",
                   p->T, p->dt);
-        return FMSP_ERR_ARG;
-    }
-    if (p->walls && p->H < 3.0) {
-        fmsp_errf(err, errlen, "parameter 'H' must be at least 3 with walls (starts are 4..10 apart)");
         return FMSP_ERR_ARG;
     }
     return FMSP_OK;
