@@ -5,6 +5,8 @@
  */
 #include <jansson.h>
 #include <stdarg.h>
+#include <signal.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -266,6 +268,64 @@ static void test_run_show_export(void)
     free(tmp);
 }
 
+/* Ctrl-C: acknowledged at once, done within 2 s, exit 130, nothing
+ * completed lost, and the run resumes to its end; a budget stop exits 3. */
+static void test_run_stops(void)
+{
+    char *tmp = xasprintf("/tmp/fmsp-cli-stop-%d", (int)getpid());
+    mkdir(tmp, 0700);
+    char *db = xasprintf("%s/s.db", tmp), *log = xasprintf("%s/out.txt", tmp);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(root) != 0)
+            _exit(127);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(fmsp, fmsp, "run", "--iterations", "400", "--quiet", "--db", db, (char *)NULL);
+        _exit(127);
+    }
+    usleep(2500000);
+    double t0 = util_now();
+    kill(pid, SIGINT);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    double took = util_now() - t0;
+    CHECK_MSG(took < 2.0, "stopping took %.1f s", took);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 130, "exit status %d", status);
+    char *text = NULL, err[256];
+    size_t len = 0;
+    CHECK(util_read_file(log, 1 << 20, &text, &len, err, sizeof err) == FMSP_OK);
+    CHECK_STR_HAS(text, "fmsp run: stopping");
+    CHECK_STR_HAS(text, "interrupted;");
+    free(text);
+    char *out;
+    CHECK(sh(&out, "%s show %s", fmsp, db) == 0);
+    CHECK_STR_HAS(out, "interrupted");
+    const char *at = strstr(out, "iterations completed: ");
+    int done = at ? atoi(at + 22) : -1;
+    CHECK_MSG(done >= 1, "%s", out);
+    free(out);
+    /* a little further than the interrupted run got: it ends there exactly */
+    CHECK(sh(&out, "%s run --resume %s --iterations %d --quiet", fmsp, db, done + 3) == 0);
+    free(out);
+    CHECK(sh(&out, "%s show %s", fmsp, db) == 0);
+    char want[64];
+    snprintf(want, sizeof want, "iterations completed: %d of %d", done + 3, done + 3);
+    CHECK_STR_HAS(out, want);
+    free(out);
+    CHECK(sh(&out, "%s run --iterations 400 --max-time 1 --quiet --db %s/b.db", fmsp, tmp) == 3);
+    CHECK_STR_HAS(out, "stopped by a budget");
+    free(out);
+    char *cmd = xasprintf("rm -rf %s", tmp);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", tmp);
+    free(cmd);
+    free(db);
+    free(log);
+    free(tmp);
+}
+
 int main(void)
 {
     const char *b = getenv("FMSP_BUILD"), *r = getenv("FMSP_ROOT");
@@ -277,5 +337,6 @@ int main(void)
     RUN(test_eval_table_and_json);
     RUN(test_play_trace);
     RUN(test_run_show_export);
+    RUN(test_run_stops);
     return harness_done("test_cli");
 }

@@ -11,6 +11,15 @@
 #include "match/match.h"
 #include "sandbox/compile.h"
 
+/* Exit codes of every command (README "Exit codes"). */
+enum {
+    CLI_EXIT_OK = 0,          /* finished */
+    CLI_EXIT_FAILED = 1,      /* failed: model, database, sandbox, a file (the message says) */
+    CLI_EXIT_USAGE = 2,       /* bad flags or values */
+    CLI_EXIT_BUDGET = 3,      /* run stopped by --max-tokens/--max-cost/--max-time: resumable */
+    CLI_EXIT_INTERRUPTED = 130, /* stopped by Ctrl-C or SIGTERM: resumable */
+};
+
 int cmd_eval(int argc, char **argv);
 int cmd_play(int argc, char **argv);
 int cmd_run(int argc, char **argv);

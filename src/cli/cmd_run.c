@@ -64,6 +64,11 @@ static const char run_help[] =
     "  (--episodes is per evaluation match here: default 10; with --fm replay, give the\n"
     "  recorded run's options so the same requests are made)\n"
     "  -h, --help          this help\n"
+    "\n"
+    "Ctrl-C stops within a lockstep step (the iteration being evaluated is redone on\n"
+    "resume); a second Ctrl-C stops at once. Exit codes: 0 finished, 1 failed (model,\n"
+    "database, sandbox: the message says which), 2 usage error, 3 stopped by a budget,\n"
+    "130 interrupted; after 1, 3 and 130, 'fmsp run --resume DB' continues.\n"
     "\n";
 
 enum {
@@ -109,9 +114,23 @@ static void on_progress(void *ctx, const SearchProgress *p)
     fflush(stderr);
 }
 
+static volatile sig_atomic_t signals_seen;
+
+/* First Ctrl-C (or SIGTERM): say so at once and stop within a step; the
+ * iteration being evaluated is rolled back and redone on resume. A second
+ * one stops at once: the database is consistent at every instant. */
 static void on_signal(int sig)
 {
-    (void)sig;
+    if (signals_seen++) {
+        static const char now[] = "\nfmsp run: stopped at once; 'fmsp run --resume' continues\n";
+        ssize_t w = write(2, now, sizeof now - 1);
+        (void)w;
+        _exit(128 + sig);
+    }
+    static const char msg[] = "\nfmsp run: stopping (completed work is saved; Ctrl-C again to stop "
+                              "at once)\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
     search_stop();
 }
 
@@ -470,15 +489,22 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "fmsp run: %s\nfmsp run: completed work is saved; continue with "
                         "'fmsp run --resume %s'\n",
                 err, db_path);
-        rc = 1;
+        rc = CLI_EXIT_FAILED;
     } else {
-        char *status = NULL;
-        store_meta_get(search_store(s), "status", &status);
-        if (status && strcmp(status, "interrupted") == 0)
-            fprintf(stderr, "fmsp run: stopped early; continue with 'fmsp run --resume %s'\n",
+        SearchStop why = search_stopped(s);
+        if (why == SEARCH_INTERRUPTED)
+            fprintf(stderr, "fmsp run: interrupted; 'fmsp show %s' summarises it and "
+                            "'fmsp run --resume %s' continues it\n",
+                    db_path, db_path);
+        else if (why == SEARCH_BUDGET)
+            fprintf(stderr, "fmsp run: stopped by a budget (--max-tokens, --max-cost or --max-time); "
+                            "continue with 'fmsp run --resume %s' and a larger budget\n",
                     db_path);
-        free(status);
-        print_report(s, db_path);
+        if (why != SEARCH_INTERRUPTED)
+            print_report(s, db_path);
+        rc = why == SEARCH_FINISHED ? CLI_EXIT_OK
+             : why == SEARCH_BUDGET ? CLI_EXIT_BUDGET
+                                    : CLI_EXIT_INTERRUPTED;
     }
     search_free(s);
     return rc;

@@ -22,6 +22,7 @@ const char *fmsp_strerror(FmspErr err)
         [FMSP_ERR_DB] = "database error",
         [FMSP_ERR_BUDGET] = "budget exhausted",
         [FMSP_ERR_INTERNAL] = "internal error",
+        [FMSP_ERR_INTERRUPTED] = "interrupted",
     };
     if ((unsigned)err >= FMSP_ERR__COUNT || !names[err])
         return "unknown error";

@@ -26,6 +26,7 @@ typedef enum FmspErr {
     FMSP_ERR_DB,        /* database failure */
     FMSP_ERR_BUDGET,    /* a run budget is exhausted */
     FMSP_ERR_INTERNAL,  /* a bug: an invariant did not hold */
+    FMSP_ERR_INTERRUPTED, /* stopped on request (Ctrl-C); nothing half-done was kept */
     FMSP_ERR__COUNT
 } FmspErr;
 

@@ -12,12 +12,20 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/util.h"
 #include "../game/cartag.h"
+
+static volatile sig_atomic_t interrupted;
+
+void match_interrupt(int on)
+{
+    interrupted = on ? 1 : 0;
+}
 
 void match_config_default(MatchConfig *cfg)
 {
@@ -233,6 +241,11 @@ FmspErr match_play(const MatchConfig *cfg, const char *pursuer_obj, const char *
     e = FMSP_OK;
 
     while (q.n_pending + q.n_solo > 0 && e == FMSP_OK) {
+        if (interrupted) {
+            e = FMSP_ERR_INTERRUPTED;
+            fmsp_errf(err, errlen, "interrupted");
+            break;
+        }
         if ((e = side_ensure(&sides[0], cfg, err, errlen)) ||
             (e = side_ensure(&sides[1], cfg, err, errlen)))
             break;
@@ -265,6 +278,10 @@ FmspErr match_play(const MatchConfig *cfg, const char *pursuer_obj, const char *
             live += bt->active[k];
         }
         while (live > 0) {
+            if (interrupted) {
+                e = FMSP_ERR_INTERRUPTED;
+                break;
+            }
             for (int k = 0; k < bt->n; k++) {
                 obs[k].state = bt->states[k];
                 obs[k].params = cfg->params;
@@ -301,6 +318,10 @@ FmspErr match_play(const MatchConfig *cfg, const char *pursuer_obj, const char *
                     live++;
                 }
             }
+        }
+        if (e == FMSP_ERR_INTERRUPTED) {
+            fmsp_errf(err, errlen, "interrupted");
+            break;
         }
         if (e) {
             fmsp_errf(err, errlen, "sandbox failure during a match: %s", side_error(sides, e));

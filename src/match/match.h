@@ -40,6 +40,11 @@ typedef struct MatchConfig {
 
 void match_config_default(MatchConfig *cfg);
 
+/* Asks every match in progress to stop at its next lockstep step (and new
+ * ones not to start): match_play then returns FMSP_ERR_INTERRUPTED. Async-
+ * signal safe; match_interrupt(0) clears it. */
+void match_interrupt(int on);
+
 typedef struct EpisodeResult {
     uint64_t seed;        /* episode seed */
     int steps;            /* steps played */

@@ -44,6 +44,7 @@ static volatile sig_atomic_t stop_requested;
 void search_stop(void)
 {
     stop_requested = 1;
+    match_interrupt(1); /* abandon the evaluation in progress: it is redone on resume */
 }
 
 /* ------------------------------------------------------------ pair cache */
@@ -142,6 +143,7 @@ typedef struct Slot {
 } Slot;
 
 struct Search {
+    SearchStop stopped;  /* why the last search_run returned FMSP_OK */
     SearchConfig cfg;
     CompileConfig cc;
     Store *db;
@@ -1483,9 +1485,15 @@ static FmspErr plan_and_submit(Search *s, int it, char *err, size_t errlen)
     return e;
 }
 
+SearchStop search_stopped(const Search *s)
+{
+    return s->stopped;
+}
+
 FmspErr search_run(Search *s, SearchProgressFn progress, void *ctx, char *err, size_t errlen)
 {
     stop_requested = 0;
+    match_interrupt(0);
     int next_final = s->last_done + 1;
     int next_plan = next_final;
     FmspErr e = FMSP_OK;
@@ -1540,9 +1548,15 @@ FmspErr search_run(Search *s, SearchProgressFn progress, void *ctx, char *err, s
             break;
         fm_response_release(&r);
     }
+    if (e == FMSP_ERR_INTERRUPTED) {
+        e = FMSP_OK; /* the abandoned iteration was rolled back; resume redoes it */
+        err[0] = 0;
+    }
     if (!e) {
-        const char *status = s->last_done + 1 >= s->cfg.iterations ? "finished" : "interrupted";
-        store_meta_set(s->db, "status", status);
+        s->stopped = s->last_done + 1 >= s->cfg.iterations ? SEARCH_FINISHED
+                     : stop_requested                      ? SEARCH_INTERRUPTED
+                                                           : SEARCH_BUDGET;
+        store_meta_set(s->db, "status", s->stopped == SEARCH_FINISHED ? "finished" : "interrupted");
     }
     return e;
 }

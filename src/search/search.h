@@ -99,8 +99,13 @@ FmspErr search_resume(const char *db_path, const CompileConfig *cc, const Search
  * safe). Returns FMSP_OK, or an engine error (database, sandbox). */
 FmspErr search_run(Search *s, SearchProgressFn progress, void *ctx, char *err, size_t errlen);
 
-/* Asks search_run to stop after the iteration it is deciding. */
+/* Asks search_run to stop: the evaluation in progress is abandoned (its
+ * iteration is rolled back and redone on resume). Async-signal safe. */
 void search_stop(void);
+
+/* Why the last search_run returned FMSP_OK. */
+typedef enum SearchStop { SEARCH_FINISHED, SEARCH_BUDGET, SEARCH_INTERRUPTED } SearchStop;
+SearchStop search_stopped(const Search *s);
 
 /* Prompts of the first iteration of each side, without calling any model. */
 FmspErr search_dry_run(Search *s, char **pursuer_prompt, char **evader_prompt, char *err,
