@@ -13,6 +13,7 @@
 
 #include "core/util.h"
 #include "store/store.h"
+#include "fixtures.h"
 #include "harness.h"
 
 static char fmsp[1024], root[1024];
@@ -326,6 +327,36 @@ static void test_run_stops(void)
     free(tmp);
 }
 
+/* A dead endpoint, a failing model: the start stops at once with the
+ * cause, exit 1, and leaves nothing behind. */
+static void test_run_dead_endpoint(void)
+{
+    char *out, *db = xasprintf("/tmp/fmsp-cli-dead-%d.db", (int)getpid());
+    double t0 = util_now();
+    CHECK(sh(&out, "OPENAI_API_KEY=sk-test-dead-endpoint %s run --fm openai --base-url "
+                   "http://127.0.0.1:9/v1 --model m --db %s", fmsp, db) == 1);
+    CHECK(util_now() - t0 < 10);
+    CHECK_STR_HAS(out, "does not answer");
+    CHECK_STR_HAS(out, "Couldn't connect");
+    free(out);
+    pid_t server;
+    int port = fixture_start_model_server("sk-test-dead-endpoint", &server);
+    CHECK(port > 0);
+    CHECK(sh(&out, "OPENAI_API_KEY=sk-test-dead-endpoint %s run --fm openai --base-url "
+                   "http://127.0.0.1:%d/v1 --model fail-always --db %s", fmsp, port, db) == 1);
+    CHECK_STR_HAS(out, "HTTP 500");
+    free(out);
+    CHECK(sh(&out, "OPENAI_API_KEY=sk-wrong-key-000000 %s run --fm openai --base-url "
+                   "http://127.0.0.1:%d/v1 --model no-such-model --db %s", fmsp, port, db) == 1);
+    CHECK_STR_HAS(out, "does not answer");
+    free(out);
+    kill(server, SIGKILL);
+    waitpid(server, NULL, 0);
+    struct stat st;
+    CHECK_MSG(stat(db, &st) != 0, "a refused start left %s", db);
+    free(db);
+}
+
 int main(void)
 {
     const char *b = getenv("FMSP_BUILD"), *r = getenv("FMSP_ROOT");
@@ -338,5 +369,6 @@ int main(void)
     RUN(test_play_trace);
     RUN(test_run_show_export);
     RUN(test_run_stops);
+    RUN(test_run_dead_endpoint);
     return harness_done("test_cli");
 }

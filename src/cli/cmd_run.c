@@ -65,6 +65,9 @@ static const char run_help[] =
     "  recorded run's options so the same requests are made)\n"
     "  -h, --help          this help\n"
     "\n"
+    "Before the first iteration (and on resume) a network model is asked one tiny\n"
+    "question, so a dead endpoint, a wrong key or an unknown model stops the start;\n"
+    "during the run, 3 failed calls in a row stop it with the cause.\n"
     "Ctrl-C stops within a lockstep step (the iteration being evaluated is redone on\n"
     "resume); a second Ctrl-C stops at once. Exit codes: 0 finished, 1 failed (model,\n"
     "database, sandbox: the message says which), 2 usage error, 3 stopped by a budget,\n"
@@ -425,6 +428,7 @@ int cmd_run(int argc, char **argv)
         over.max_tokens = cfg.max_tokens;
         over.max_cost = cfg.max_cost;
         over.max_seconds = cfg.max_seconds;
+        over.check_endpoint = !dry;
         e = search_resume(resume, &g.compile, &over, &s, err, sizeof err);
     } else {
         if (!db_path) {
@@ -437,6 +441,7 @@ int cmd_run(int argc, char **argv)
             snprintf(path_buf, sizeof path_buf, "runs/%s-%s.db", search_algo_name(cfg.algo), stamp);
             db_path = path_buf;
         }
+        cfg.check_endpoint = !dry;
         e = search_create(&cfg, &g.compile, db_path, &s, err, sizeof err);
     }
     if (e) {

@@ -38,6 +38,7 @@
 #define CALL_KEYS_PER_ITERATION 16
 #define JUDGE_ATTEMPT 15
 #define SMOKE_EPISODES 2
+#define SEARCH_MAX_NET_FAILURES 3
 
 static volatile sig_atomic_t stop_requested;
 
@@ -144,6 +145,7 @@ typedef struct Slot {
 
 struct Search {
     SearchStop stopped;  /* why the last search_run returned FMSP_OK */
+    int net_fail_streak; /* model calls failed in a row by the network/HTTP */
     SearchConfig cfg;
     CompileConfig cc;
     Store *db;
@@ -555,7 +557,31 @@ static FmspErr open_client(Search *s, char *err, size_t errlen)
         fc.max_in_flight = s->k;
     if (fc.backend == FM_BUILTIN && fc.seed == 0)
         fc.seed = s->cfg.seed;
-    return fm_client_new(&fc, &s->fm, err, errlen);
+    FmspErr e = fm_client_new(&fc, &s->fm, err, errlen);
+    if (e || !s->cfg.check_endpoint || (fc.backend != FM_OPENAI && fc.backend != FM_ANTHROPIC))
+        return e;
+    /* One tiny question, not part of the run (not recorded), retried once:
+     * a dead endpoint, a wrong key or an unknown model stops the start. */
+    FmConfig pc = fc;
+    pc.max_retries = 1;
+    pc.max_in_flight = 1;
+    FmClient *probe;
+    if ((e = fm_client_new(&pc, &probe, err, errlen)) != FMSP_OK)
+        return e;
+    FmMessage m = {"user", "Reply with the single word OK."};
+    FmRequest req = {NULL, &m, 1, NULL, 0, -1};
+    FmResponse r;
+    e = fm_complete(probe, &req, &r);
+    fm_client_free(probe);
+    if (!e && r.err) {
+        fmsp_errf(err, errlen, "the model endpoint %s (model '%s') does not answer: %s",
+                  fc.base_url[0] ? fc.base_url : fm_backend_name(fc.backend), fc.model, r.error);
+        e = r.err;
+    } else if (e) {
+        fmsp_errf(err, errlen, "cannot reach the model endpoint: %s", fmsp_strerror(e));
+    }
+    fm_response_release(&r);
+    return e;
 }
 
 /* The simple seeds of the archives (as in the paper: start from a basic
@@ -745,6 +771,7 @@ FmspErr search_resume(const char *db_path, const CompileConfig *cc, const Search
         if (override->max_cost > 0)
             cfg.max_cost = override->max_cost;
         cfg.max_seconds = override->max_seconds;
+        cfg.check_endpoint = override->check_endpoint;
     }
     Search *s;
     search_alloc(&s, &cfg, cc);
@@ -1536,6 +1563,15 @@ FmspErr search_run(Search *s, SearchProgressFn progress, void *ctx, char *err, s
             continue; /* cannot happen: every request belongs to a waiting slot */
         }
         e = record_call(s, target, &r, target->attempt ? "repair" : "generate", err, errlen);
+        /* An endpoint that keeps failing (refused connection, bad key,
+         * unknown model, 5xx after retries) stops the run with its cause,
+         * instead of spending every iteration on it. */
+        s->net_fail_streak = r.err == FMSP_ERR_NET ? s->net_fail_streak + 1 : 0;
+        if (!e && s->net_fail_streak >= SEARCH_MAX_NET_FAILURES) {
+            fmsp_errf(err, errlen, "the model endpoint failed %d times in a row, last: %s",
+                      s->net_fail_streak, r.error);
+            e = FMSP_ERR_NET;
+        }
         if (!e)
             e = slot_on_answer(s, target, &r, err, errlen);
         else

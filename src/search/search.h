@@ -48,6 +48,8 @@ typedef struct SearchConfig {
     int neighbours;           /* nearest neighbours shown in prompts (default 2) */
     int rescore_every;        /* re-score archives every N iterations (default 10) */
     int in_flight;            /* iterations generated at once (default 4) */
+    int check_endpoint;       /* ask the model one tiny question before starting, so a
+                                 dead endpoint or a bad key stops the start (not stored) */
     char seeds[16];           /* initial archive: "simple" (one per side) or "all" */
     char baselines_dir[1024]; /* human-designed baselines (opponents and seeds) */
     char embed[16];           /* code embedding: "builtin" (default) or "openai" */
