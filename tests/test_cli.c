@@ -286,7 +286,16 @@ static void test_run_stops(void)
         execl(fmsp, fmsp, "run", "--iterations", "400", "--quiet", "--db", db, (char *)NULL);
         _exit(127);
     }
-    usleep(2500000);
+    /* interrupt once the run is under way (set-up done, an iteration in) */
+    for (int i = 0; i < 400; i++) {
+        char *o = NULL;
+        int started = sh(&o, "%s show %s", fmsp, db) == 0 && o && !strstr(o, "iterations completed: 0 ");
+        free(o);
+        if (started)
+            break;
+        usleep(50000);
+    }
+    usleep(300000);
     double t0 = util_now();
     kill(pid, SIGINT);
     int status = 0;

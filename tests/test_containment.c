@@ -573,8 +573,8 @@ static void test_run_with_hostile_model(void)
     for (const char *p = text; p && (p = strstr(p, "\"model\":\"hostile\"")); p++)
         requests++;
     CHECK_MSG(requests >= 16, "%d requests", requests);
-    /* repair prompts quoted the compiler's diagnostics back to the model */
-    CHECK(text && strstr(text, "syntax error"));
+    /* repair prompts quoted the refusals back to the model */
+    CHECK(text && strstr(text, "not allowed"));
     free(text);
     /* the canary is nowhere: files written, request bodies, output */
     char *grep = xasprintf("grep -ral '%s' %s", CANARY, dir);

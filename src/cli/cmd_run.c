@@ -418,6 +418,12 @@ int cmd_run(int argc, char **argv)
         snprintf(path_buf, sizeof path_buf, "%s/dry.db", tmpdir);
         db_path = path_buf;
     }
+    /* from here on Ctrl-C stops cleanly, set-up included */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     if (resume) {
         db_path = resume;
         SearchConfig over = {0};
@@ -445,12 +451,16 @@ int cmd_run(int argc, char **argv)
         e = search_create(&cfg, &g.compile, db_path, &s, err, sizeof err);
     }
     if (e) {
-        fprintf(stderr, "fmsp run: %s\n", err);
+        if (e == FMSP_ERR_INTERRUPTED)
+            fprintf(stderr, "fmsp run: interrupted during set-up; %s\n",
+                    resume ? "the run is as it was" : "nothing was kept");
+        else
+            fprintf(stderr, "fmsp run: %s\n", err);
         if (dry) {
             unlink(path_buf);
             rmdir(tmpdir);
         }
-        return 1;
+        return e == FMSP_ERR_INTERRUPTED ? CLI_EXIT_INTERRUPTED : CLI_EXIT_FAILED;
     }
     int rc = 0;
     if (dry) {
@@ -476,11 +486,6 @@ int cmd_run(int argc, char **argv)
         rmdir(tmpdir);
         return rc;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     RunUi ui = {isatty(2), quiet, 0};
     if (!quiet)
         fprintf(stderr, "fmsp run: %s with %s%s, %d iterations, database %s\n",

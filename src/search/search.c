@@ -1519,8 +1519,6 @@ SearchStop search_stopped(const Search *s)
 
 FmspErr search_run(Search *s, SearchProgressFn progress, void *ctx, char *err, size_t errlen)
 {
-    stop_requested = 0;
-    match_interrupt(0);
     int next_final = s->last_done + 1;
     int next_plan = next_final;
     FmspErr e = FMSP_OK;

@@ -101,8 +101,9 @@ FmspErr search_resume(const char *db_path, const CompileConfig *cc, const Search
  * safe). Returns FMSP_OK, or an engine error (database, sandbox). */
 FmspErr search_run(Search *s, SearchProgressFn progress, void *ctx, char *err, size_t errlen);
 
-/* Asks search_run to stop: the evaluation in progress is abandoned (its
- * iteration is rolled back and redone on resume). Async-signal safe. */
+/* Asks search_run (and a search_create or search_resume in progress) to
+ * stop: the evaluation in progress is abandoned (its iteration is rolled
+ * back and redone on resume). Async-signal safe; final for the process. */
 void search_stop(void);
 
 /* Why the last search_run returned FMSP_OK. */
