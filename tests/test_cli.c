@@ -243,7 +243,8 @@ static void test_run_show_export(void)
     CHECK(sh(&out, "%s show %s/r.db", fmsp, tmp) == 0);
     CHECK_STR_HAS(out, "iterations completed: 6 of 6");
     CHECK_STR_HAS(out, "pursuers:");
-    CHECK_STR_HAS(out, "model calls: 6");
+    CHECK_STR_HAS(out, "operator calls: 6");
+    CHECK(!strstr(out, "$0.0000"));
     free(out);
     CHECK(sh(&out, "%s export %s/r.db %s/out", fmsp, tmp, tmp) == 0);
     CHECK_STR_HAS(out, "wrote ");

@@ -17,7 +17,7 @@ const char cli_game_options_help[] =
     "                      Keys and ranges: vp, ve in (0, 100]; R in [0.01, 100];\n"
     "                      l in (0, 4); dt in [0.0001, 1]; T in (0, 10000];\n"
     "                      H in [3, 100] (with walls); walls 0 or 1\n"
-    "  --episodes N        episodes per match (default 20)\n"
+    "  --episodes N        episodes per match (default 20; run: 10 per evaluation match)\n"
     "  --seed S            match seed; every pairing uses the same episode starts\n"
     "                      (default 1)\n"
     "  --batch N           episodes played in lockstep per worker round trip\n"

@@ -263,7 +263,8 @@ int cmd_eval(int argc, char **argv)
         FmspErr e = tournament_add_path(&t, &g.compile, argv[i], &diag, err, sizeof err);
         if (e) {
             fprintf(stderr, "fmsp eval: %s\n", err);
-            if (diag && *diag)
+            /* a refusal's diagnostics repeat the message; a compiler's add to it */
+            if (e != FMSP_ERR_REFUSED && diag && *diag)
                 fprintf(stderr, "%s%s", diag, diag[strlen(diag) - 1] == '\n' ? "" : "\n");
             rc = 1;
         }

@@ -118,7 +118,7 @@ int cmd_play(int argc, char **argv)
         FmspErr e = compile_policy_file(&g.compile, argv[optind + i], &res[i], err, sizeof err);
         if (e) {
             fprintf(stderr, "fmsp play: %s\n", err);
-            if (res[i].diagnostics)
+            if (e != FMSP_ERR_REFUSED && res[i].diagnostics)
                 fprintf(stderr, "%s\n", res[i].diagnostics);
             rc = 1;
         } else if (res[i].side != want[i]) {

@@ -83,6 +83,7 @@ enum {
 typedef struct RunUi {
     int tty, quiet;
     double last_print;
+    int offline; /* the builtin operator: no tokens, no cost to show */
 } RunUi;
 
 static void fmt_q(char *buf, size_t n, double v)
@@ -108,12 +109,16 @@ static void on_progress(void *ctx, const SearchProgress *p)
     fmt_q(pm, sizeof pm, p->side[0].mean);
     fmt_q(eb, sizeof eb, p->side[1].best);
     fmt_q(em, sizeof em, p->side[1].mean);
+    char usage[96];
+    if (ui->offline)
+        snprintf(usage, sizeof usage, "candidates %ld", p->calls);
+    else
+        snprintf(usage, sizeof usage, "calls %ld tokens %ld cost $%.4f", p->calls, p->tokens, p->cost);
     fprintf(stderr,
             "%s[%d/%d] pursuers %d (best %s, mean %s)  evaders %d (best %s, mean %s)  "
-            "calls %ld tokens %ld cost $%.4f  failed %d  %.0fs%s",
+            "%s  failed %d  %.0fs%s",
             ui->tty ? "\r\033[K" : "", p->iteration + 1, p->iterations, p->side[0].archive, pb,
-            pm, p->side[1].archive, eb, em, p->calls, p->tokens, p->cost, p->failures,
-            p->seconds, ui->tty ? "" : "\n");
+            pm, p->side[1].archive, eb, em, usage, p->failures, p->seconds, ui->tty ? "" : "\n");
     fflush(stderr);
 }
 
@@ -486,7 +491,7 @@ int cmd_run(int argc, char **argv)
         rmdir(tmpdir);
         return rc;
     }
-    RunUi ui = {isatty(2), quiet, 0};
+    RunUi ui = {isatty(2), quiet, 0, search_config(s)->fm.backend == FM_BUILTIN};
     if (!quiet)
         fprintf(stderr, "fmsp run: %s with %s%s, %d iterations, database %s\n",
                 search_algo_name(search_config(s)->algo), fm_backend_name(search_config(s)->fm.backend),

@@ -97,13 +97,11 @@ int cmd_show(int argc, char **argv)
     store_last_iteration(db, &last);
     json_t *cj = config ? json_loads(config, 0, NULL) : NULL;
     json_t *fm = json_object_get(cj, "fm");
+    const char *backend = json_string_value(json_object_get(fm, "backend"));
+    int offline = backend && strcmp(backend, "builtin") == 0;
     printf("run %s: %s, algorithm %s, %s%s, seed %lld\n", argv[optind], status ? status : "?",
-           json_string_value(json_object_get(cj, "algo")) ?: "?",
-           json_string_value(json_object_get(fm, "backend")) ?: "?",
-           json_string_value(json_object_get(fm, "backend")) &&
-                   strcmp(json_string_value(json_object_get(fm, "backend")), "builtin") == 0
-               ? " (offline program-synthesis operator, not a model)"
-               : "",
+           json_string_value(json_object_get(cj, "algo")) ?: "?", backend ? backend : "?",
+           offline ? " (offline program-synthesis operator, not a model)" : "",
            (long long)json_integer_value(json_object_get(cj, "seed")));
     printf("iterations completed: %d of %lld\n", last + 1,
            (long long)json_integer_value(json_object_get(cj, "iterations")));
@@ -170,8 +168,13 @@ int cmd_show(int argc, char **argv)
     long calls = 0, failed = 0, tokens = 0;
     double cost = 0;
     store_call_totals(db, &calls, &failed, &tokens, &cost);
-    printf("model calls: %ld (%ld failed), tokens %ld, estimated cost $%.4f\n", calls, failed,
-           tokens, cost);
+    if (offline)
+        printf("operator calls: %ld (%ld failed); the builtin operator is not a model: no tokens, "
+               "no cost\n",
+               calls, failed);
+    else
+        printf("model calls: %ld (%ld failed), tokens %ld, estimated cost $%.4f\n", calls, failed,
+               tokens, cost);
     store_close(db);
     return 0;
 }
