@@ -246,6 +246,20 @@ static void test_run_show_export(void)
     CHECK_STR_HAS(out, "operator calls: 6");
     CHECK(!strstr(out, "$0.0000"));
     free(out);
+    /* the promises of show --help: cut lists say so, every fate with why, any code */
+    CHECK(sh(&out, "%s show --top 1 %s/r.db", fmsp, tmp) == 0);
+    CHECK_STR_HAS(out, "more (--top");
+    free(out);
+    CHECK(sh(&out, "%s show --failures %s/r.db", fmsp, tmp) == 0);
+    CHECK_STR_HAS(out, "candidates:");
+    free(out);
+    CHECK(sh(&out, "%s show --code 1 %s/r.db", fmsp, tmp) == 0);
+    CHECK_STR_HAS(out, "policy #1 ");
+    CHECK_STR_HAS(out, "FMSP_SIDE(");
+    free(out);
+    CHECK(sh(&out, "%s show --code 99999 %s/r.db", fmsp, tmp) == 1);
+    CHECK_STR_HAS(out, "no policy #99999");
+    free(out);
     CHECK(sh(&out, "%s export %s/r.db %s/out", fmsp, tmp, tmp) == 0);
     CHECK_STR_HAS(out, "wrote ");
     free(out);

@@ -14,11 +14,14 @@
 #include "store/store.h"
 
 static const char show_help[] =
-    "usage: fmsp show [--top N] DB\n"
+    "usage: fmsp show [--top N] [--failures] [--code ID] DB\n"
     "\n"
     "Summarises a run database: configuration and status, the archive of each\n"
-    "side (best first) with lineage, failed candidates by cause, and model\n"
-    "usage (calls, tokens, estimated cost).\n";
+    "side (best first, the top N; default 5) with lineage, candidates counted by\n"
+    "fate with the most recent failures, and model usage (calls, tokens,\n"
+    "estimated cost).\n"
+    "  --failures   list every candidate that failed or was rejected, with why\n"
+    "  --code ID    print policy #ID: its fate, its reason and its source\n";
 
 static const char export_help[] =
     "usage: fmsp export [--all] DB DIR\n"
@@ -70,15 +73,27 @@ static void print_lineage(Store *db, int64_t id)
 
 int cmd_show(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"top", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    long top = 5;
-    int opt;
+    static const struct option opts[] = {{"top", required_argument, 0, 't'},
+                                         {"failures", no_argument, 0, 'f'},
+                                         {"code", required_argument, 0, 'c'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    long top = 5, code_id = 0;
+    int opt, all_failures = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (opt == 'h') {
             printf("%s", show_help);
             return 0;
+        }
+        if (opt == 'f') {
+            all_failures = 1;
+            continue;
+        }
+        if (opt == 'c') {
+            if (cli_parse_int("show", "--code", optarg, 1, 1L << 40, &code_id))
+                return 2;
+            continue;
         }
         if (opt != 't' || cli_parse_int("show", "--top", optarg, 1, 1000, &top))
             return opt == 't' ? 2 : cli_usage_error("show");
@@ -90,6 +105,22 @@ int cmd_show(int argc, char **argv)
     Store *db;
     if (open_db("show", argv[optind], &db))
         return 1;
+    if (code_id) {
+        StorePolicyRow r;
+        if (store_policy_get(db, code_id, &r)) {
+            fprintf(stderr, "fmsp show: no policy #%ld in %s\n", code_id, argv[optind]);
+            store_close(db);
+            return 1;
+        }
+        printf("policy #%ld %s: %s side, iteration %d, %s, %s\n", code_id, r.name ? r.name : "",
+               r.side == 1 ? "pursuer" : "evader", r.iteration, r.origin, r.status);
+        printf("why: %s\nparents: %s\n\n%s%s", r.reason ? r.reason : "", r.parents ? r.parents : "[]",
+               r.source ? r.source : "(no source)\n",
+               r.source && r.source[0] && r.source[strlen(r.source) - 1] != '\n' ? "\n" : "");
+        store_policy_row_release(&r);
+        store_close(db);
+        return 0;
+    }
     char *config = NULL, *status = NULL;
     store_meta_get(db, "config", &config);
     store_meta_get(db, "status", &status);
@@ -124,6 +155,8 @@ int cmd_show(int argc, char **argv)
             if (rows[i].iteration >= 0)
                 print_lineage(db, rows[i].id);
         }
+        if (n > top)
+            printf("  ... %d more (--top %d shows them)\n", n - (int)top, n);
         store_policy_rows_free(rows, n);
     }
     StorePolicyRow *all;
@@ -149,20 +182,28 @@ int cmd_show(int argc, char **argv)
         for (int j = 0; j < nk; j++)
             printf("%s%s %d", j ? ", " : "", kinds[j], counts[j]);
         printf(")\n");
-        int shown = 0;
-        for (int i = n - 1; i >= 0 && shown < 3; i--) {
+        int shown = 0, unshown = 0;
+        for (int i = n - 1; i >= 0; i--) {
             if (all[i].iteration < 0 || !strcmp(all[i].status, "ok") ||
-                !strcmp(all[i].status, "rejected"))
+                (!all_failures && !strcmp(all[i].status, "rejected")))
                 continue;
+            if (!all_failures && shown >= 3) {
+                unshown++;
+                continue;
+            }
             char line[161];
             snprintf(line, sizeof line, "%s", all[i].reason ? all[i].reason : "");
             char *nl = strchr(line, '\n');
             if (nl)
                 *nl = 0;
-            printf("  recent failure: #%lld iteration %d %s: %s\n", (long long)all[i].id,
-                   all[i].iteration, all[i].status, line);
+            printf("  %s#%lld iteration %d %s: %s\n", all_failures ? "" : "recent failure: ",
+                   (long long)all[i].id, all[i].iteration, all[i].status, line);
             shown++;
         }
+        if (unshown)
+            printf("  ... %d more failures (--failures lists them all, with the rejected; "
+                   "--code ID shows one)\n",
+                   unshown);
         store_policy_rows_free(all, n);
     }
     long calls = 0, failed = 0, tokens = 0;
