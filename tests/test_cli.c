@@ -238,6 +238,16 @@ static void test_run_show_export(void)
     CHECK(sh(&out, "%s run --iterations 4 %s --db %s/r.db", fmsp, quick, tmp) == 1);
     CHECK_STR_HAS(out, "already exists");
     free(out);
+    /* flags that define the run are refused on resume; budgets must add work */
+    CHECK(sh(&out, "%s run --resume %s/r.db --algo vfmsp", fmsp, tmp) == 2);
+    CHECK_STR_HAS(out, "--algo defines the run");
+    free(out);
+    CHECK(sh(&out, "%s run --resume %s/r.db", fmsp, tmp) == 2);
+    CHECK_STR_HAS(out, "the run is finished (4 of 4 iterations)");
+    free(out);
+    CHECK(sh(&out, "%s run --resume %s/r.db --iterations 3", fmsp, tmp) == 2);
+    CHECK_STR_HAS(out, "already completed 4 iterations");
+    free(out);
     CHECK(sh(&out, "%s run --resume %s/r.db --iterations 6 --quiet", fmsp, tmp) == 0);
     free(out);
     CHECK(sh(&out, "%s show %s/r.db", fmsp, tmp) == 0);

@@ -410,6 +410,31 @@ int cmd_run(int argc, char **argv)
         }
     }
 
+    if (resume) {
+        /* a resumed run is the run that was started: only budgets and how it
+         * reports may change, anything else would silently not apply */
+        static const char *const allowed[] = {"--resume", "--iterations", "--max-tokens",
+                                              "--max-cost", "--max-time", "--quiet",
+                                              "--api-key-env", "--embed-key-env", NULL};
+        for (int i = 1; i < argc; i++) {
+            if (strncmp(argv[i], "--", 2) != 0)
+                continue;
+            size_t len = strcspn(argv[i], "=");
+            int ok = 0;
+            for (int k = 0; allowed[k] && !ok; k++)
+                ok = strlen(allowed[k]) == len && strncmp(argv[i], allowed[k], len) == 0;
+            if (!ok) {
+                fprintf(stderr,
+                        "fmsp run: %.*s defines the run and cannot change on --resume (the run keeps "
+                        "the settings it was started with); on resume only --iterations, "
+                        "--max-tokens, --max-cost, --max-time, --quiet and the key variables may "
+                        "be given\n",
+                        (int)len, argv[i]);
+                return 2;
+            }
+        }
+    }
+
     char err[2048] = "";
     Search *s = NULL;
     FmspErr e;
@@ -465,7 +490,10 @@ int cmd_run(int argc, char **argv)
             unlink(path_buf);
             rmdir(tmpdir);
         }
-        return e == FMSP_ERR_INTERRUPTED ? CLI_EXIT_INTERRUPTED : CLI_EXIT_FAILED;
+        /* a resume asked to do nothing more is a usage error */
+        return e == FMSP_ERR_INTERRUPTED       ? CLI_EXIT_INTERRUPTED
+               : resume && e == FMSP_ERR_ARG   ? CLI_EXIT_USAGE
+                                               : CLI_EXIT_FAILED;
     }
     int rc = 0;
     if (dry) {

@@ -779,6 +779,18 @@ FmspErr search_resume(const char *db_path, const CompileConfig *cc, const Search
     if (store_last_iteration(db, &s->last_done)) {
         e = db_fail(s, FMSP_ERR_DB, err, errlen, "reading progress");
     }
+    int done = s->last_done + 1;
+    if (!e && override && override->iterations > 0 && override->iterations <= done) {
+        fmsp_errf(err, errlen, "the run has already completed %d iterations; give --iterations above "
+                               "%d to do more",
+                  done, done);
+        e = FMSP_ERR_ARG;
+    } else if (!e && done >= cfg.iterations) {
+        fmsp_errf(err, errlen, "the run is finished (%d of %d iterations); give --iterations above "
+                               "%d to continue it",
+                  done, cfg.iterations, done);
+        e = FMSP_ERR_ARG;
+    }
     if (!e && override) {
         /* raised budgets become part of the run */
         char *json = search_config_to_json(&cfg);
