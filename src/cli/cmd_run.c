@@ -142,10 +142,12 @@ static void on_signal(int sig)
     search_stop();
 }
 
-static void print_report(Search *s, const char *db_path)
+static void print_report(Search *s, const char *db_path, int quiet)
 {
     SearchReport rep;
     char err[512] = "";
+    if (!quiet)
+        fprintf(stderr, "fmsp run: measuring the best policies against the baselines...\n");
     if (search_report(s, &rep, err, sizeof err)) {
         fprintf(stderr, "fmsp run: report failed: %s\n", err);
         return;
@@ -544,7 +546,7 @@ int cmd_run(int argc, char **argv)
                             "continue with 'fmsp run --resume %s' and a larger budget\n",
                     db_path);
         if (why != SEARCH_INTERRUPTED)
-            print_report(s, db_path);
+            print_report(s, db_path, quiet);
         rc = why == SEARCH_FINISHED ? CLI_EXIT_OK
              : why == SEARCH_BUDGET ? CLI_EXIT_BUDGET
                                     : CLI_EXIT_INTERRUPTED;
