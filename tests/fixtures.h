@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "match/match.h"
 
 /* Pure pursuit and straight-line flight: honest, cheap, deterministic. */
 static const char fixture_honest_pursuer[] =
@@ -32,6 +33,24 @@ static const char fixture_honest_evader[] =
     "    c->vx = dx / d; c->vy = dy / d;\n"
     "}\n"
     "void fmsp_free(void *self) { (void)self; }\n";
+
+/* A 4-episode, one-batch match with short episodes and tight limits, for
+ * hostile policies; checked = 0 loads objects without the object check. */
+static inline MatchConfig fixture_small_match(int checked)
+{
+    MatchConfig m;
+    match_config_default(&m);
+    m.episodes = 4;
+    m.batch = 4;
+    m.params.T = 5;
+    m.params.max_steps = 100;
+    m.limits.step_cpu_s = 0.05;
+    m.limits.create_cpu_s = 0.2;
+    m.limits.mem_bytes = (size_t)192 << 20;
+    m.limits.output_bytes = 4096;
+    m.limits.unchecked_objects = !checked;
+    return m;
+}
 
 /* Starts the mock model server expecting `key`; returns its port (0 when it
  * did not start) and its pid in *pid. */

@@ -78,17 +78,7 @@ static char *evader_obj;
 
 static MatchConfig small_match(int checked)
 {
-    MatchConfig m;
-    match_config_default(&m);
-    m.episodes = 4;
-    m.batch = 4;
-    m.params.T = 5;
-    m.params.max_steps = 100;
-    m.limits.create_cpu_s = 0.2;
-    m.limits.mem_bytes = (size_t)192 << 20;
-    m.limits.output_bytes = 4096;
-    m.limits.unchecked_objects = !checked;
-    return m;
+    return fixture_small_match(checked);
 }
 
 typedef struct LoadCase {

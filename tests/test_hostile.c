@@ -111,18 +111,7 @@ static const Hostile battery[] = {
 
 static MatchConfig small_match(void)
 {
-    MatchConfig m;
-    match_config_default(&m);
-    m.episodes = 4;
-    m.batch = 4;
-    m.params.T = 5;
-    m.params.max_steps = 100;
-    m.limits.step_cpu_s = 0.05;
-    m.limits.create_cpu_s = 0.2;
-    m.limits.mem_bytes = (size_t)192 << 20;
-    m.limits.output_bytes = 4096;
-    m.limits.unchecked_objects = 1;
-    return m;
+    return fixture_small_match(0);
 }
 
 /* The hostile source for `side`. */
