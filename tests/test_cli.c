@@ -361,6 +361,44 @@ static void test_run_stops(void)
     free(tmp);
 }
 
+/* An interrupted evaluation keeps what it finished: the partial table,
+ * exit 130, and progress lines even when stderr is not a terminal. */
+static void test_eval_interrupted(void)
+{
+    char *outp = xasprintf("/tmp/fmsp-cli-eval-%d.out", (int)getpid());
+    char *errp = xasprintf("/tmp/fmsp-cli-eval-%d.err", (int)getpid());
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (chdir(root) != 0)
+            _exit(127);
+        int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(o, 1);
+        dup2(e, 2);
+        execl(fmsp, fmsp, "eval", "--episodes", "200", "policies/baselines", (char *)NULL);
+        _exit(127);
+    }
+    usleep(6000000);
+    kill(pid, SIGINT);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 130, "status %d", status);
+    char *text = NULL, err[256];
+    size_t len;
+    CHECK(util_read_file(outp, 1 << 20, &text, &len, err, sizeof err) == FMSP_OK);
+    CHECK_STR_HAS(text, "interrupted: ");
+    CHECK_STR_HAS(text, "matches played");
+    CHECK_STR_HAS(text, "(not played)");
+    free(text);
+    CHECK(util_read_file(errp, 1 << 20, &text, &len, err, sizeof err) == FMSP_OK);
+    CHECK_STR_HAS(text, "matches]"); /* a progress line, though stderr is a file */
+    CHECK_STR_HAS(text, "stopping");
+    free(text);
+    unlink(outp);
+    unlink(errp);
+    free(outp);
+    free(errp);
+}
+
 /* A dead endpoint, a failing model: the start stops at once with the
  * cause, exit 1, and leaves nothing behind. */
 static void test_run_dead_endpoint(void)
@@ -404,5 +442,6 @@ int main(void)
     RUN(test_run_show_export);
     RUN(test_run_stops);
     RUN(test_run_dead_endpoint);
+    RUN(test_eval_interrupted);
     return harness_done("test_cli");
 }

@@ -3,6 +3,7 @@
  * against every evader, prints the cross-play table and optionally JSON.
  */
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,20 +29,48 @@ static const char eval_help[] =
     "\n";
 
 typedef struct EvalProgress {
-    int show;
+    int show, tty;
+    double last_print;
 } EvalProgress;
 
+/* On a terminal, one line rewritten in place; elsewhere (a log, CI) a line
+ * every 5 s, so a long evaluation is never silent. */
 static void on_progress(void *ctx, int done, int total, const TourEntry *p, const TourEntry *e,
                         const MatchResult *r)
 {
     EvalProgress *pr = ctx;
     if (!pr->show)
         return;
+    if (!pr->tty) {
+        double now = util_now();
+        if (done == total || now - pr->last_print < 5.0)
+            return; /* the table follows at once when all are done */
+        pr->last_print = now;
+        fprintf(stderr, "[%d/%d matches] %s vs %s: %.2f\n", done, total, p->name, e->name,
+                r->pursuer_mean);
+        return;
+    }
     fprintf(stderr, "\r[%d/%d] %s vs %s: %.2f   ", done, total, p->name, e->name,
             r->pursuer_mean);
     if (done == total)
         fprintf(stderr, "\r%*s\r", 70, "");
     fflush(stderr);
+}
+
+static volatile sig_atomic_t eval_signals;
+
+/* First Ctrl-C: stop the matches at their next step and print what was
+ * finished; a second one stops at once. */
+static void on_eval_signal(int sig)
+{
+    if (eval_signals++) {
+        _exit(128 + sig);
+    }
+    static const char msg[] = "\nfmsp eval: stopping; the table will show the matches that "
+                              "finished (Ctrl-C again to stop at once)\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    match_interrupt(1);
 }
 
 static int name_width(const TourEntry *v, int n, int min)
@@ -94,16 +123,28 @@ static void print_table(const Tournament *t, const char *scenario)
         for (int j = 0; j < t->n_evaders; j++) {
             const MatchResult *r = &t->results[i * t->n_evaders + j];
             char cell[64];
-            snprintf(cell, sizeof cell, "%.2f+-%.2f %3.0f%%", r->pursuer_mean, r->pursuer_ci95,
-                     100.0 * r->captures / r->n);
+            if (r->n == 0)
+                snprintf(cell, sizeof cell, "(not played)");
+            else
+                snprintf(cell, sizeof cell, "%.2f+-%.2f %3.0f%%", r->pursuer_mean, r->pursuer_ci95,
+                         100.0 * r->captures / r->n);
             printf("%*s", wc, cell);
         }
-        printf("%8.3f\n", tournament_pursuer_mean(t, i));
+        int any_played = 0;
+        for (int j = 0; j < t->n_evaders; j++)
+            any_played |= t->results[i * t->n_evaders + j].n > 0;
+        if (any_played)
+            printf("%8.3f\n", tournament_pursuer_mean(t, i));
+        else
+            printf("%8s\n", "-");
     }
     printf("%-*s", w0, "evader mean");
     for (int j = 0; j < t->n_evaders; j++) {
         char cell[32];
-        snprintf(cell, sizeof cell, "%.3f", tournament_evader_mean(t, j));
+        int any_played = 0;
+        for (int i = 0; i < t->n_pursuers; i++)
+            any_played |= t->results[i * t->n_evaders + j].n > 0;
+        snprintf(cell, sizeof cell, any_played ? "%.3f" : "-", tournament_evader_mean(t, j));
         printf("%*s", wc, cell);
     }
     printf("\n");
@@ -130,8 +171,13 @@ static void print_table(const Tournament *t, const char *scenario)
                 print_faults(t, r, t->evaders[j].name, t->pursuers[i].name, 0);
             }
         }
-    printf("\n%d matches, %d episodes in %.2f s\n", t->n_pursuers * t->n_evaders,
-           t->n_pursuers * t->n_evaders * c->episodes, t->seconds);
+    int played = 0;
+    for (int k = 0; k < t->n_pursuers * t->n_evaders; k++)
+        played += t->results[k].n > 0;
+    if (played < t->n_pursuers * t->n_evaders)
+        printf("\ninterrupted: %d of %d matches played; means are over the played ones\n", played,
+               t->n_pursuers * t->n_evaders);
+    printf("\n%d matches, %d episodes in %.2f s\n", played, played * c->episodes, t->seconds);
 }
 
 static json_t *fault_json(const Fault *f)
@@ -271,10 +317,24 @@ int cmd_eval(int argc, char **argv)
         free(diag);
     }
     if (rc == 0) {
-        EvalProgress pr = {.show = !quiet && isatty(2)};
+        /* JSON on stdout is for machines: keep stderr quiet unless a terminal */
+        int json_stdout = json_path && strcmp(json_path, "-") == 0;
+        EvalProgress pr = {.show = !quiet && (isatty(2) || !json_stdout), .tty = isatty(2),
+                           .last_print = util_now()};
         char err[1024] = "";
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_eval_signal;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
         FmspErr e = tournament_run(&t, (int)jobs, on_progress, &pr, err, sizeof err);
-        if (e) {
+        if (e == FMSP_ERR_INTERRUPTED) {
+            /* keep what finished: the partial table, no JSON of half a run */
+            print_table(&t, g.scenario);
+            if (json_path)
+                fprintf(stderr, "fmsp eval: interrupted; no JSON written\n");
+            rc = CLI_EXIT_INTERRUPTED;
+        } else if (e) {
             fprintf(stderr, "fmsp eval: %s\n", err);
             rc = 1;
         } else {

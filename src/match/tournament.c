@@ -159,18 +159,28 @@ FmspErr tournament_run(Tournament *t, int jobs, TourProgressFn progress, void *c
     return e;
 }
 
+/* Means over the matches that were played (an interrupted tournament
+ * leaves some unplayed: n == 0). */
 double tournament_pursuer_mean(const Tournament *t, int i)
 {
     double s = 0;
+    int played = 0;
     for (int j = 0; j < t->n_evaders; j++)
-        s += t->results[i * t->n_evaders + j].pursuer_mean;
-    return t->n_evaders ? s / t->n_evaders : 0;
+        if (t->results[i * t->n_evaders + j].n > 0) {
+            s += t->results[i * t->n_evaders + j].pursuer_mean;
+            played++;
+        }
+    return played ? s / played : 0;
 }
 
 double tournament_evader_mean(const Tournament *t, int j)
 {
     double s = 0;
+    int played = 0;
     for (int i = 0; i < t->n_pursuers; i++)
-        s += t->results[i * t->n_evaders + j].evader_mean;
-    return t->n_pursuers ? s / t->n_pursuers : 0;
+        if (t->results[i * t->n_evaders + j].n > 0) {
+            s += t->results[i * t->n_evaders + j].evader_mean;
+            played++;
+        }
+    return played ? s / played : 0;
 }
