@@ -361,6 +361,46 @@ static void test_run_stops(void)
     free(tmp);
 }
 
+/* A run config as a file: 'show --config' prints one, 'run --config'
+ * starts the same run from it (same archive), and flags override it. */
+static void test_run_config_file(void)
+{
+    char *tmp = xasprintf("/tmp/fmsp-cli-cfg-%d", (int)getpid());
+    mkdir(tmp, 0700);
+    char *out, *a, *b;
+    CHECK(sh(&out, "%s run --algo vfmsp --iterations 3 --param T=5 --episodes 2 --seed 7 --quiet "
+                   "--db %s/a.db", fmsp, tmp) == 0);
+    free(out);
+    CHECK(sh(&out, "%s show --config %s/a.db > %s/a.json", fmsp, tmp, tmp) == 0);
+    free(out);
+    CHECK(sh(&out, "%s run --config %s/a.json --quiet --db %s/b.db", fmsp, tmp, tmp) == 0);
+    free(out);
+    CHECK(sh(&a, "%s show --config %s/a.db", fmsp, tmp) == 0);
+    CHECK(sh(&b, "%s show --config %s/b.db", fmsp, tmp) == 0);
+    CHECK(strcmp(a, b) == 0);
+    CHECK_STR_HAS(a, "\"vfmsp\"");
+    free(a);
+    free(b);
+    CHECK(sh(&a, "%s show %s/a.db | tail -n +2", fmsp, tmp) == 0);
+    CHECK(sh(&b, "%s show %s/b.db | tail -n +2", fmsp, tmp) == 0);
+    CHECK_MSG(strcmp(a, b) == 0, "archives differ:\n%s\n---\n%s", a, b);
+    free(a);
+    free(b);
+    CHECK(sh(&out, "%s run --config %s/a.json --algo nssp --quiet --db %s/c.db", fmsp, tmp, tmp) == 0);
+    free(out);
+    CHECK(sh(&out, "%s show --config %s/c.db", fmsp, tmp) == 0);
+    CHECK_STR_HAS(out, "\"nssp\"");
+    free(out);
+    CHECK(sh(&out, "%s run --config %s/nope.json --db %s/d.db", fmsp, tmp, tmp) == 2);
+    CHECK_STR_HAS(out, "nope.json");
+    free(out);
+    char *cmd = xasprintf("rm -rf %s", tmp);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", tmp);
+    free(cmd);
+    free(tmp);
+}
+
 /* An interrupted evaluation keeps what it finished: the partial table,
  * exit 130, and progress lines even when stderr is not a terminal. */
 static void test_eval_interrupted(void)
@@ -443,5 +483,6 @@ int main(void)
     RUN(test_run_stops);
     RUN(test_run_dead_endpoint);
     RUN(test_eval_interrupted);
+    RUN(test_run_config_file);
     return harness_done("test_cli");
 }

@@ -61,6 +61,9 @@ typedef struct CliGame {
     MatchConfig match;
     CompileConfig compile;
     char scenario[64];
+    int scenario_given;  /* --scenario was passed */
+    int params_preset;   /* match.params came from a config file: a scenario
+                            replaces them only when --scenario is passed */
     char *overrides[64];
     int n_overrides;
 } CliGame;

@@ -95,6 +95,7 @@ int cli_game_option(CliGame *g, const char *cmd, int opt, const char *arg)
     switch (opt) {
     case OPT_SCENARIO:
         snprintf(g->scenario, sizeof g->scenario, "%s", arg);
+        g->scenario_given = 1;
         return 0;
     case OPT_PARAM:
         if (g->n_overrides >= 64) {
@@ -149,7 +150,8 @@ int cli_game_option(CliGame *g, const char *cmd, int opt, const char *arg)
 int cli_game_finish(CliGame *g, const char *cmd)
 {
     char err[512];
-    if (cartag_scenario(g->scenario, &g->match.params, err, sizeof err)) {
+    if ((!g->params_preset || g->scenario_given) &&
+        cartag_scenario(g->scenario, &g->match.params, err, sizeof err)) {
         fprintf(stderr, "fmsp %s: %s\n", cmd, err);
         return 2;
     }

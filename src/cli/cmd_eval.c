@@ -320,7 +320,7 @@ int cmd_eval(int argc, char **argv)
         /* JSON on stdout is for machines: keep stderr quiet unless a terminal */
         int json_stdout = json_path && strcmp(json_path, "-") == 0;
         EvalProgress pr = {.show = !quiet && (isatty(2) || !json_stdout), .tty = isatty(2),
-                           .last_print = util_now()};
+                           .last_print = 0};
         char err[1024] = "";
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);

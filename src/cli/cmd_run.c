@@ -61,6 +61,8 @@ static const char run_help[] =
     "  --resume DB         continue an interrupted run (budgets may be raised)\n"
     "  --dry-run           print the first prompt of each side and exit, calling no model\n"
     "  --quiet             no progress line\n"
+    "  --config FILE       start from a run config (JSON, as 'fmsp show --config DB'\n"
+    "                      prints it); flags given as well override the file\n"
     "  (--episodes is per evaluation match here: default 10; with --fm replay, give the\n"
     "  recorded run's options so the same requests are made)\n"
     "  -h, --help          this help\n"
@@ -77,7 +79,8 @@ static const char run_help[] =
 enum {
     R_DOMAIN = 2000, R_ALGO, R_ITER, R_MAXTOK, R_MAXCOST, R_MAXTIME, R_OPP, R_NOV, R_JUDGE,
     R_REPAIRS, R_BASE, R_SEEDS, R_FM, R_MODEL, R_URL, R_KEYENV, R_TEMP, R_INFLIGHT,
-    R_REPLAY, R_PIN, R_POUT, R_EMBED, R_EMODEL, R_EURL, R_EKEY, R_DB, R_RESUME, R_DRY, R_QUIET
+    R_REPLAY, R_PIN, R_POUT, R_EMBED, R_EMODEL, R_EURL, R_EKEY, R_DB, R_RESUME, R_DRY, R_QUIET,
+    R_CONFIG
 };
 
 typedef struct RunUi {
@@ -207,6 +210,7 @@ int cmd_run(int argc, char **argv)
         {"resume", required_argument, 0, R_RESUME},
         {"dry-run", no_argument, 0, R_DRY},
         {"quiet", no_argument, 0, R_QUIET},
+        {"config", required_argument, 0, R_CONFIG},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -221,6 +225,44 @@ int cmd_run(int argc, char **argv)
     int dry = 0, quiet = 0, in_flight = 0;
     long iv;
     int opt;
+    /* --config FILE first: the file sets the run, flags then override it */
+    static char cfg_model[128], cfg_url[512], cfg_keyenv[128], cfg_replay[1024];
+    for (int i = 1; i < argc; i++) {
+        const char *file = NULL;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            file = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            file = argv[i] + 9;
+        if (!file)
+            continue;
+        char *text = NULL, err[512];
+        size_t len = 0;
+        if (util_read_file(file, 1 << 20, &text, &len, err, sizeof err) ||
+            search_config_from_json(text, &cfg, err, sizeof err)) {
+            fprintf(stderr, "fmsp run: --config %s: %s\n", file, err);
+            free(text);
+            return 2;
+        }
+        free(text);
+        g.match.params = cfg.eval.params;
+        g.match.limits = cfg.eval.limits;
+        g.match.episodes = cfg.eval.episodes;
+        g.match.seed = cfg.seed;
+        g.params_preset = 1;
+        fm_name = fm_backend_name(cfg.fm.backend);
+        snprintf(cfg_model, sizeof cfg_model, "%s", cfg.fm.model);
+        snprintf(cfg_url, sizeof cfg_url, "%s", cfg.fm.base_url);
+        snprintf(cfg_keyenv, sizeof cfg_keyenv, "%s", cfg.fm.api_key_env);
+        snprintf(cfg_replay, sizeof cfg_replay, "%s", cfg.fm.replay_db);
+        model = cfg_model[0] ? cfg_model : NULL;
+        url = cfg_url[0] ? cfg_url : NULL;
+        keyenv = cfg_keyenv[0] ? cfg_keyenv : NULL;
+        replay = cfg_replay[0] ? cfg_replay : NULL;
+        temp = cfg.fm.temperature;
+        pin = cfg.fm.price_in_per_mtok;
+        pout = cfg.fm.price_out_per_mtok;
+        in_flight = cfg.in_flight;
+    }
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
@@ -346,6 +388,8 @@ int cmd_run(int argc, char **argv)
         case R_QUIET:
             quiet = 1;
             break;
+        case R_CONFIG:
+            break; /* read before the flags, which override it */
         default:
             if (opt < OPT_SCENARIO || opt >= OPT_GAME_LAST)
                 return cli_usage_error("run");

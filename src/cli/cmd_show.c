@@ -21,7 +21,8 @@ static const char show_help[] =
     "fate with the most recent failures, and model usage (calls, tokens,\n"
     "estimated cost).\n"
     "  --failures   list every candidate that failed or was rejected, with why\n"
-    "  --code ID    print policy #ID: its fate, its reason and its source\n";
+    "  --code ID    print policy #ID: its fate, its reason and its source\n"
+    "  --config     print the run's configuration as JSON, for 'fmsp run --config'\n";
 
 static const char export_help[] =
     "usage: fmsp export [--all] DB DIR\n"
@@ -76,10 +77,11 @@ int cmd_show(int argc, char **argv)
     static const struct option opts[] = {{"top", required_argument, 0, 't'},
                                          {"failures", no_argument, 0, 'f'},
                                          {"code", required_argument, 0, 'c'},
+                                         {"config", no_argument, 0, 'g'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     long top = 5, code_id = 0;
-    int opt, all_failures = 0;
+    int opt, all_failures = 0, print_config = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (opt == 'h') {
@@ -88,6 +90,10 @@ int cmd_show(int argc, char **argv)
         }
         if (opt == 'f') {
             all_failures = 1;
+            continue;
+        }
+        if (opt == 'g') {
+            print_config = 1;
             continue;
         }
         if (opt == 'c') {
@@ -105,6 +111,22 @@ int cmd_show(int argc, char **argv)
     Store *db;
     if (open_db("show", argv[optind], &db))
         return 1;
+    if (print_config) {
+        char *config = NULL;
+        store_meta_get(db, "config", &config);
+        json_t *cj = config ? json_loads(config, 0, NULL) : NULL;
+        char *pretty = cj ? json_dumps(cj, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        if (pretty)
+            printf("%s\n", pretty);
+        else
+            fprintf(stderr, "fmsp show: %s has no run config (its set-up never finished)\n",
+                    argv[optind]);
+        free(pretty);
+        json_decref(cj);
+        free(config);
+        store_close(db);
+        return pretty ? 0 : 1;
+    }
     if (code_id) {
         StorePolicyRow r;
         if (store_policy_get(db, code_id, &r)) {
