@@ -6,6 +6,7 @@
 #ifndef FMSP_FIXTURES_H
 #define FMSP_FIXTURES_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -50,6 +51,15 @@ static inline MatchConfig fixture_small_match(int checked)
     m.limits.output_bytes = 4096;
     m.limits.unchecked_objects = !checked;
     return m;
+}
+
+/* Removes a test's scratch folder (and says so when it cannot). */
+static inline void fixture_rm_rf(const char *dir)
+{
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+    free(cmd);
 }
 
 /* Starts the mock model server expecting `key`; returns its port (0 when it

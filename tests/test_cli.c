@@ -127,10 +127,7 @@ static void test_compile_error_shown(void)
     CHECK_STR_HAS(out, "broken_pursuer.c:3:");
     free(out);
     free(path);
-    char *cmd = xasprintf("rm -rf %s", tmp);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", tmp);
-    free(cmd);
+    fixture_rm_rf(tmp);
     free(tmp);
 }
 
@@ -287,10 +284,7 @@ static void test_run_show_export(void)
     CHECK_STR_HAS(out, "not an fmsp run database");
     free(out);
     free(txt);
-    char *cmd = xasprintf("rm -rf %s", tmp);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", tmp);
-    free(cmd);
+    fixture_rm_rf(tmp);
     free(tmp);
 }
 
@@ -352,10 +346,7 @@ static void test_run_stops(void)
     CHECK(sh(&out, "%s run --iterations 400 --max-time 1 --quiet --db %s/b.db", fmsp, tmp) == 3);
     CHECK_STR_HAS(out, "stopped by a budget");
     free(out);
-    char *cmd = xasprintf("rm -rf %s", tmp);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", tmp);
-    free(cmd);
+    fixture_rm_rf(tmp);
     free(db);
     free(log);
     free(tmp);
@@ -394,10 +385,7 @@ static void test_run_config_file(void)
     CHECK(sh(&out, "%s run --config %s/nope.json --db %s/d.db", fmsp, tmp, tmp) == 2);
     CHECK_STR_HAS(out, "nope.json");
     free(out);
-    char *cmd = xasprintf("rm -rf %s", tmp);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", tmp);
-    free(cmd);
+    fixture_rm_rf(tmp);
     free(tmp);
 }
 
