@@ -4,6 +4,7 @@
  * parameter values and policies that do not compile, and valid JSON.
  */
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <fcntl.h>
@@ -275,6 +276,18 @@ static void test_run_show_export(void)
     free(out);
     CHECK(sh(&out, "%s show %s/out", fmsp, tmp) == 1);
     free(out);
+    /* a database with a table gone: show says the summary is incomplete */
+    CHECK(sh(&out, "cp %s/r.db %s/broken.db", tmp, tmp) == 0);
+    free(out);
+    char *broken = xasprintf("%s/broken.db", tmp);
+    sqlite3 *raw = NULL;
+    CHECK(sqlite3_open(broken, &raw) == SQLITE_OK);
+    CHECK(sqlite3_exec(raw, "DROP TABLE model_calls", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(raw);
+    CHECK(sh(&out, "%s show %s", fmsp, broken) == 1);
+    CHECK_STR_HAS(out, "could not be read; the summary above is incomplete");
+    free(out);
+    free(broken);
     char *txt = xasprintf("%s/notes.txt", tmp);
     util_write_file(txt, "hello\n", 6, err, sizeof err);
     CHECK(sh(&out, "%s show %s", fmsp, txt) == 1);

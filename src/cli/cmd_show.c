@@ -162,12 +162,17 @@ int cmd_show(int argc, char **argv)
     free(config);
     free(status);
 
+    /* a table that cannot be read makes the summary incomplete: say so
+     * and exit non-zero rather than print part of it as if whole */
+    int unreadable = 0;
     const char *sides[2] = {"pursuers", "evaders"};
     for (int k = 0; k < 2; k++) {
         StorePolicyRow *rows;
         int n;
-        if (store_policy_list(db, k + 1, 1, &rows, &n))
+        if (store_policy_list(db, k + 1, 1, &rows, &n)) {
+            unreadable++;
             continue;
+        }
         qsort(rows, (size_t)n, sizeof *rows, cmp_quality_desc);
         printf("\n%s: %d in the archive\n", sides[k], n);
         for (int i = 0; i < n && i < top; i++) {
@@ -183,7 +188,9 @@ int cmd_show(int argc, char **argv)
     }
     StorePolicyRow *all;
     int n;
-    if (store_policy_list(db, 0, 0, &all, &n) == FMSP_OK) {
+    if (store_policy_list(db, 0, 0, &all, &n) != FMSP_OK) {
+        unreadable++;
+    } else {
         const char *kinds[16];
         int counts[16], nk = 0, cands = 0;
         for (int i = 0; i < n; i++) {
@@ -230,7 +237,7 @@ int cmd_show(int argc, char **argv)
     }
     long calls = 0, failed = 0, tokens = 0;
     double cost = 0;
-    store_call_totals(db, &calls, &failed, &tokens, &cost);
+    unreadable += store_call_totals(db, &calls, &failed, &tokens, &cost) != FMSP_OK;
     if (offline)
         printf("operator calls: %ld (%ld failed); the builtin operator is not a model: no tokens, "
                "no cost\n",
@@ -239,6 +246,12 @@ int cmd_show(int argc, char **argv)
         printf("model calls: %ld (%ld failed), tokens %ld, estimated cost $%.4f\n", calls, failed,
                tokens, cost);
     store_close(db);
+    if (unreadable) {
+        fprintf(stderr, "fmsp show: %s: %d part%s of the database could not be read; the summary "
+                        "above is incomplete\n",
+                argv[optind], unreadable, unreadable == 1 ? "" : "s");
+        return 1;
+    }
     return 0;
 }
 
