@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,19 +179,23 @@ static FmspErr check_segments(const unsigned char *b, size_t len, const Elf64_Eh
     return FMSP_OK;
 }
 
+static void *libc_handles[2];
+
+static void libc_open(void)
+{
+    /* never closed: the same libraries every worker has mapped */
+    libc_handles[0] = dlopen("libc.so.6", RTLD_NOW | RTLD_LOCAL);
+    libc_handles[1] = dlopen("libm.so.6", RTLD_NOW | RTLD_LOCAL);
+}
+
 /* 1 when libc or libm defines name. */
 static int libc_defines(const char *name)
 {
-    static const char *const libs[] = {"libc.so.6", "libm.so.6"};
-    for (int i = 0; i < 2; i++) {
-        void *h = dlopen(libs[i], RTLD_NOW | RTLD_LOCAL);
-        if (!h)
-            continue;
-        void *sym = dlsym(h, name);
-        dlclose(h);
-        if (sym)
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, libc_open);
+    for (int i = 0; i < 2; i++)
+        if (libc_handles[i] && dlsym(libc_handles[i], name))
             return 1;
-    }
     return 0;
 }
 
