@@ -100,31 +100,38 @@ void compile_result_release(CompileResult *res)
     res->diagnostics = NULL;
 }
 
+/* The policy API headers (include/): every domain's, and what they share.
+ * All of them are visible to the jailed compiler and in every cache key. */
+static const char *const api_headers[] = {"fmsp_rng.h", "fmsp_policy.h", "fmsp_gandalf.h", NULL};
+
 /* Cache key over everything that changes the object. */
 static FmspErr cache_key(const CompileConfig *cfg, const char *src, size_t len, char hex[65],
                          char *err, size_t errlen)
 {
-    char *hdr_path = xasprintf("%s/fmsp_policy.h", cfg->include_dir);
-    char *hdr;
-    size_t hlen;
-    FmspErr e = util_read_file(hdr_path, 1 << 20, &hdr, &hlen, err, errlen);
-    free(hdr_path);
-    if (e) {
-        fmsp_errf(err, errlen, "cannot read the policy header in '%s' (set FMSP_INCLUDE)",
-                  cfg->include_dir);
-        return FMSP_ERR_IO;
-    }
     Sha256 h;
     sha256_init(&h);
     sha256_update(&h, COMPILE_FORMAT, sizeof COMPILE_FORMAT);
     sha256_update(&h, cfg->cc, strlen(cfg->cc) + 1);
     for (int i = 0; cc_flags[i]; i++)
         sha256_update(&h, cc_flags[i], strlen(cc_flags[i]) + 1);
-    sha256_update(&h, hdr, hlen);
+    for (int i = 0; api_headers[i]; i++) {
+        char *hdr_path = xasprintf("%s/%s", cfg->include_dir, api_headers[i]);
+        char *hdr;
+        size_t hlen;
+        FmspErr e = util_read_file(hdr_path, 1 << 20, &hdr, &hlen, err, errlen);
+        free(hdr_path);
+        if (e) {
+            fmsp_errf(err, errlen, "cannot read the policy header %s in '%s' (set FMSP_INCLUDE)",
+                      api_headers[i], cfg->include_dir);
+            return FMSP_ERR_IO;
+        }
+        sha256_update(&h, api_headers[i], strlen(api_headers[i]) + 1);
+        sha256_update(&h, hdr, hlen);
+        free(hdr);
+    }
     sha256_update(&h, "\0src\0", 5);
     sha256_update(&h, src, len);
     sha256_final_hex(&h, hex);
-    free(hdr);
     return FMSP_OK;
 }
 
@@ -200,10 +207,14 @@ static int jail_argv(const CompileConfig *cfg, const char *dir, char *const cc_a
             ARG("--ro-bind"); ARG(jail_root_links[i]); ARG(jail_root_links[i]);
         }
     }
-    keep[(*n_keep)++] = xasprintf("%s/fmsp_policy.h", cfg->include_dir);
     ARG("--dev"); ARG("/dev");
     ARG("--tmpfs"); ARG("/tmp");
-    ARG("--ro-bind"); ARG(keep[*n_keep - 1]); ARG("/fmsp/include/fmsp_policy.h");
+    for (int i = 0; api_headers[i]; i++) {
+        keep[(*n_keep)++] = xasprintf("%s/%s", cfg->include_dir, api_headers[i]);
+        ARG("--ro-bind"); ARG(keep[*n_keep - 1]);
+        keep[(*n_keep)++] = xasprintf("/fmsp/include/%s", api_headers[i]);
+        ARG(keep[*n_keep - 1]);
+    }
     ARG("--bind"); ARG(dir); ARG("/work");
     ARG("--chdir"); ARG("/work");
     ARG("--");
@@ -546,8 +557,8 @@ FmspErr compile_policy_source(const CompileConfig *cfg, const char *source, size
         return FMSP_ERR_TOOBIG;
     }
     char why[1024];
-    int side;
-    if (scan_policy_source(source, len, &side, why, sizeof why)) {
+    ScanInfo info;
+    if (scan_policy(source, len, &info, why, sizeof why)) {
         if (!cfg->unchecked) {
             fmsp_errf(err, errlen, "%s: refused: %s", name, why);
             out->diagnostics = xasprintf("%s: %s", name, why);
@@ -556,10 +567,12 @@ FmspErr compile_policy_source(const CompileConfig *cfg, const char *source, size
         char *copy = xmalloc(len + 1);
         memcpy(copy, source, len);
         copy[len] = 0;
-        side = strstr(copy, "FMSP_SIDE(FMSP_EVADER)") ? FMSP_EVADER : FMSP_PURSUER;
+        info.side = strstr(copy, "FMSP_SIDE(FMSP_EVADER)") || strstr(copy, "FMSP_SIDE(FMSP_DEFENDER)")
+                        ? 2 : 1;
         free(copy);
     }
-    out->side = side;
+    out->side = info.side;
+    snprintf(out->side_macro, sizeof out->side_macro, "%s", info.side_macro);
     FmspErr e = cache_key(cfg, source, len, out->hash, err, errlen);
     if (e)
         return e;

@@ -47,7 +47,9 @@ void compile_config_default(CompileConfig *cfg);
 typedef struct CompileResult {
     char object_path[1200]; /* cached object, valid while the cache exists */
     char hash[65];          /* content hash (cache key) */
-    int side;               /* FMSP_PURSUER or FMSP_EVADER, from FMSP_SIDE */
+    int side;               /* 1 or 2, from FMSP_SIDE */
+    char side_macro[16];    /* FMSP_SIDE's argument ("FMSP_PURSUER", "FMSP_ATTACKER"...):
+                               it names the domain (domain_of_side_macro) */
     int cached;             /* 1 if no compiler ran */
     double seconds;         /* wall time spent (0 when cached) */
     char *diagnostics;      /* heap, capped; compiler output or the refusal

@@ -332,11 +332,12 @@ static int clean_source(const Clean *sp, Clean *c, char *why, size_t whylen)
     return 0;
 }
 
+/* The policy API headers, one per domain. */
+static const char *const api_headers[] = {"fmsp_policy.h", "fmsp_gandalf.h", NULL};
+
 static int header_allowed(const char *name, size_t len)
 {
-    if (len == strlen("fmsp_policy.h") && memcmp(name, "fmsp_policy.h", len) == 0)
-        return 1;
-    return word_in(name, len, scan_allowed_headers);
+    return word_in(name, len, api_headers) || word_in(name, len, scan_allowed_headers);
 }
 
 /* Reads an identifier at *p (skipping blanks); returns its length. */
@@ -359,7 +360,7 @@ static int check_include(const char *w, size_t wl, const char *p, const char *en
     char close = p < end && *p == '"' ? '"' : (p < end && *p == '<' ? '>' : 0);
     if (!close) {
         fmsp_errf(why, whylen,
-                  "line %d: #%.*s must name a header directly (\"fmsp_policy.h\" or "
+                  "line %d: #%.*s must name a header directly (\"fmsp_policy.h\", \"fmsp_gandalf.h\" or "
                   "<math.h>-style); macro includes are not allowed",
                   line, (int)wl, w);
         return -1;
@@ -370,8 +371,8 @@ static int check_include(const char *w, size_t wl, const char *p, const char *en
     size_t nl = (size_t)(p - name);
     if (wl != 7 || p == end || !header_allowed(name, nl)) {
         fmsp_errf(why, whylen,
-                  "line %d: #%.*s %c%.*s%c is not allowed; a policy may include only "
-                  "\"fmsp_policy.h\" and standard headers (math.h, stdlib.h, string.h, "
+                  "line %d: #%.*s %c%.*s%c is not allowed; a policy may include only its "
+                  "domain's header (\"fmsp_policy.h\", \"fmsp_gandalf.h\") and standard headers (math.h, stdlib.h, string.h, "
                   "stdint.h, stdbool.h, stddef.h, float.h, limits.h, stdio.h, ctype.h, "
                   "assert.h, errno.h, inttypes.h, iso646.h, stdalign.h, stdarg.h, "
                   "stdnoreturn.h)",
@@ -433,9 +434,20 @@ static int check_directive(const char *d, const char *end, int line, char *why, 
     return 0;
 }
 
-/* Reads FMSP_SIDE's argument at t[q..eol); FMSP_PURSUER, FMSP_EVADER, or 0
- * with the argument in *arg, *arglen. */
-static int read_side(const char *t, size_t q, size_t eol, const char **arg, size_t *arglen)
+/* The side macros of every domain's header and the side each names. */
+static const struct {
+    const char *macro;
+    int side;
+} side_macros[] = {
+    {"FMSP_PURSUER", 1}, {"FMSP_EVADER", 2},   /* Car Tag (fmsp_policy.h) */
+    {"FMSP_ATTACKER", 1}, {"FMSP_DEFENDER", 2}, /* Gandalf (fmsp_gandalf.h) */
+    {"1", 1}, {"2", 2},
+};
+
+/* Reads FMSP_SIDE's argument at t[q..eol); the side it names (1 or 2) with
+ * the macro copied into macro, or 0 with the argument in *arg, *arglen. */
+static int read_side(const char *t, size_t q, size_t eol, const char **arg, size_t *arglen,
+                     char *macro, size_t macrolen)
 {
     const char *a = t + q + 1;
     const char *aend = a;
@@ -448,16 +460,27 @@ static int read_side(const char *t, size_t q, size_t eol, const char **arg, size
     size_t al = (size_t)(aend - a);
     *arg = a;
     *arglen = al;
-    if ((al == 12 && memcmp(a, "FMSP_PURSUER", 12) == 0) || (al == 1 && *a == '1'))
-        return FMSP_PURSUER;
-    if ((al == 11 && memcmp(a, "FMSP_EVADER", 11) == 0) || (al == 1 && *a == '2'))
-        return FMSP_EVADER;
+    for (size_t i = 0; i < sizeof side_macros / sizeof side_macros[0]; i++) {
+        if (strlen(side_macros[i].macro) == al && memcmp(a, side_macros[i].macro, al) == 0) {
+            snprintf(macro, macrolen, "%s", side_macros[i].macro);
+            return side_macros[i].side;
+        }
+    }
     return 0;
 }
 
 FmspErr scan_policy_source(const char *src, size_t len, int *side, char *why, size_t whylen)
 {
-    *side = 0;
+    ScanInfo info;
+    FmspErr e = scan_policy(src, len, &info, why, whylen);
+    *side = info.side;
+    return e;
+}
+
+FmspErr scan_policy(const char *src, size_t len, ScanInfo *info, char *why, size_t whylen)
+{
+    memset(info, 0, sizeof *info);
+    int *side = &info->side;
     Clean sp, c;
     clean_init(&sp, len);
     clean_init(&c, len);
@@ -524,11 +547,13 @@ FmspErr scan_policy_source(const char *src, size_t len, int *side, char *why, si
                 if (q < eol && t[q] == '(') {
                     const char *arg;
                     size_t al;
-                    int value = read_side(t, q, eol, &arg, &al);
+                    int value = read_side(t, q, eol, &arg, &al, info->side_macro,
+                                          sizeof info->side_macro);
                     if (!value) {
                         fmsp_errf(
                             why, whylen,
-                            "line %d: FMSP_SIDE takes FMSP_PURSUER or FMSP_EVADER, not '%.*s'",
+                            "line %d: FMSP_SIDE takes FMSP_PURSUER or FMSP_EVADER (Car Tag), "
+                            "FMSP_ATTACKER or FMSP_DEFENDER (Gandalf), not '%.*s'",
                             c.line[s], (int)(al > 40 ? 40 : al), arg);
                         e = FMSP_ERR_REFUSED;
                         break;
@@ -552,12 +577,13 @@ FmspErr scan_policy_source(const char *src, size_t len, int *side, char *why, si
     }
     if (!e && sides_found == 0) {
         fmsp_errf(why, whylen,
-                  "policy must declare FMSP_SIDE(FMSP_PURSUER) or FMSP_SIDE(FMSP_EVADER) "
-                  "at file scope");
+                  "policy must declare FMSP_SIDE at file scope: FMSP_SIDE(FMSP_PURSUER) or "
+                  "FMSP_SIDE(FMSP_EVADER) in Car Tag, FMSP_SIDE(FMSP_ATTACKER) or "
+                  "FMSP_SIDE(FMSP_DEFENDER) in Gandalf");
         e = FMSP_ERR_REFUSED;
     }
     clean_release(&c);
     if (e)
-        *side = 0;
+        memset(info, 0, sizeof *info);
     return e;
 }

@@ -19,15 +19,24 @@
 
 #include "../core/err.h"
 
-/* Standard headers a policy may include (NULL-terminated), besides
- * "fmsp_policy.h". */
+/* Standard headers a policy may include (NULL-terminated), besides its
+ * domain's API header ("fmsp_policy.h", "fmsp_gandalf.h"). */
 extern const char *const scan_allowed_headers[];
 
+typedef struct ScanInfo {
+    int side;             /* 1 or 2: the side FMSP_SIDE names */
+    char side_macro[16];  /* as written: "FMSP_PURSUER", "FMSP_ATTACKER", "1"... (the
+                             macro tells the domain; a bare number does not) */
+} ScanInfo;
+
 /*
- * Scans len bytes of source. FMSP_OK with *side set to FMSP_PURSUER or
- * FMSP_EVADER, or FMSP_ERR_REFUSED with the reason in why ("line 3:
- * #include \"/etc/passwd\" is not allowed; ...").
+ * Scans len bytes of source. FMSP_OK with *info filled, or FMSP_ERR_REFUSED
+ * with the reason in why ("line 3: #include \"/etc/passwd\" is not
+ * allowed; ...").
  */
+FmspErr scan_policy(const char *src, size_t len, ScanInfo *info, char *why, size_t whylen);
+
+/* scan_policy, for callers that need only the side (1 or 2). */
 FmspErr scan_policy_source(const char *src, size_t len, int *side, char *why, size_t whylen);
 
 #endif
