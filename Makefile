@@ -21,7 +21,7 @@ OPT = -O2
 endif
 CFLAGS = $(CFLAGS_BASE) $(OPT)
 
-LIB_SRC = $(filter-out src/cli/% src/sandbox/worker_main.c,$(wildcard src/*/*.c))
+LIB_SRC = $(filter-out src/cli/% src/sandbox/worker_%,$(wildcard src/*/*.c src/*/*/*.c))
 LIB_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/docs.o
 CLI_SRC = $(wildcard src/cli/*.c)
 CLI_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CLI_SRC))
@@ -31,7 +31,7 @@ SUPPORT_SRC = $(wildcard tests/support/*.c)
 SUPPORT_BIN = $(patsubst tests/support/%.c,$(BUILD)/tests/support/%,$(SUPPORT_SRC))
 BENCH_SRC = $(wildcard bench/bench_*.c)
 BENCH_BIN = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
-HEADERS = $(wildcard include/*.h src/*/*.h tests/*.h)
+HEADERS = $(wildcard include/*.h src/*/*.h src/*/*/*.h tests/*.h)
 
 .PHONY: all test bench clean format
 all: $(BUILD)/fmsp $(BUILD)/fmsp-worker $(TEST_BIN) $(SUPPORT_BIN) $(BENCH_BIN)

@@ -23,7 +23,7 @@
 #include "core/util.h"
 #include "fm/genome.h"
 #include "fmsp_policy.h"
-#include "game/cartag.h"
+#include "domains/cartag/cartag.h"
 
 typedef struct Policy {
     char name[128];
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
     if (!mkdtemp(tmpdir))
         return 1;
     /* baselines */
-    char *cmd = xasprintf("cp %s/policies/baselines/*.c %s/", root, tmpdir);
+    char *cmd = xasprintf("cp %s/policies/baselines/cartag/*.c %s/", root, tmpdir);
     if (system(cmd) != 0)
         return 1;
     free(cmd);

@@ -14,7 +14,7 @@
  *    two processes (no sandbox, no policy), on any two CPUs and on one.
  * 3. Worker start: runner_new + runner_free of one policy, repeated.
  * 4. Compile: the jailed compiler against the same gcc command run bare.
- * usage: bench_sandbox [POLICY_DIR] (default policies/baselines)
+ * usage: bench_sandbox [POLICY_DIR] (default policies/baselines/cartag)
  */
 #include <sched.h>
 #include <stdio.h>
@@ -133,7 +133,7 @@ static double pipe_round_trip_us(int same_cpu)
 
 int main(int argc, char **argv)
 {
-    const char *dir = argc > 1 ? argv[1] : "policies/baselines";
+    const char *dir = argc > 1 ? argv[1] : "policies/baselines/cartag";
     char *pp = compiled(dir, "pursuer_pure_pursuit"), *ef = compiled(dir, "evader_flee");
     char *pl = compiled(dir, "pursuer_lookahead"), *el = compiled(dir, "evader_lookahead");
     struct {

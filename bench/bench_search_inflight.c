@@ -62,7 +62,7 @@ int main(int argc, char **argv)
         cfg.opponents = 1;
         cfg.max_repairs = 0;
         const char *root = getenv("FMSP_ROOT");
-        snprintf(cfg.baselines_dir, sizeof cfg.baselines_dir, "%s/policies/baselines", root ? root : ".");
+        snprintf(cfg.baselines_dir, sizeof cfg.baselines_dir, "%s/policies/baselines/cartag", root ? root : ".");
         fm_config_default(&cfg.fm, FM_OPENAI);
         snprintf(cfg.fm.base_url, sizeof cfg.fm.base_url, "http://127.0.0.1:%d/v1", port);
         snprintf(cfg.fm.model, sizeof cfg.fm.model, "delay-%d", delay_ms);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "core/util.h"
-#include "game/cartag.h"
+#include "domains/cartag/cartag.h"
 
 static double run(const FmspParams *p, long target_steps, long *steps_out, double *checksum)
 {

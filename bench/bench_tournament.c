@@ -8,7 +8,7 @@
  * 2. The sandboxed tournament at batch sizes 1 and 20: what lockstep
  *    batching saves.
  * 3. Compile time per policy: cold (the compiler runs) and cached.
- * usage: bench_tournament [POLICY_DIR] (default policies/baselines)
+ * usage: bench_tournament [POLICY_DIR] (default policies/baselines/cartag)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +47,7 @@ static double run(const char *dir, RunnerMode mode, int batch, int episodes, int
 
 int main(int argc, char **argv)
 {
-    const char *dir = argc > 1 ? argv[1] : "policies/baselines";
+    const char *dir = argc > 1 ? argv[1] : "policies/baselines/cartag";
     int n;
     run(dir, RUNNER_SANDBOX, 20, 2, &n); /* warm the compile cache */
     double in = run(dir, RUNNER_INPROC, 20, 20, &n);

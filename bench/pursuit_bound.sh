@@ -9,7 +9,7 @@
 BUILD=${BUILD:-build}
 N=${1:-100}
 SEED=${2:-7}
-B=policies/baselines
+B=policies/baselines/cartag
 "$BUILD"/fmsp eval --episodes "$N" --seed "$SEED" \
     $B/pursuer_pure_pursuit.c $B/pursuer_prop_nav.c $B/pursuer_intercept.c \
     bench/policies/pursuer_flee_planner.c $B/evader_*.c

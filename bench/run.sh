@@ -10,7 +10,7 @@ export FMSP_ROOT="$PWD"
 if command -v python3 >/dev/null 2>&1; then
     python3 bench/step_python.py 1000000
 fi
-"$BUILD"/bench/bench_tournament policies/baselines
+"$BUILD"/bench/bench_tournament policies/baselines/cartag
 for b in "$BUILD"/bench/bench_*; do
     case "$b" in */bench_step|*/bench_tournament) continue ;; esac
     "$b"

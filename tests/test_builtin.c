@@ -19,7 +19,7 @@
 #include "fm/fm_backend.h"
 #include "fm/genome.h"
 #include "fmsp_policy.h"
-#include "game/cartag.h"
+#include "domains/cartag/cartag.h"
 #include "harness.h"
 #include "sandbox/compile.h"
 

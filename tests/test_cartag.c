@@ -1,6 +1,6 @@
 /* test_cartag.c - Car Tag dynamics against analytic results, walls, capture,
  * seeded starts, parameters and scores. */
-#include "game/cartag.h"
+#include "domains/cartag/cartag.h"
 #include "harness.h"
 
 static FmspParams open_params(void)

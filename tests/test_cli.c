@@ -73,16 +73,16 @@ static void test_bad_usage(void)
     CHECK(sh(&out, "%s frobnicate", fmsp) == 2);
     CHECK_STR_HAS(out, "unknown command 'frobnicate'");
     free(out);
-    CHECK(sh(&out, "%s eval --bogus policies/baselines", fmsp) == 2);
+    CHECK(sh(&out, "%s eval --bogus policies/baselines/cartag", fmsp) == 2);
     CHECK_STR_HAS(out, "fmsp eval --help");
     free(out);
     CHECK(sh(&out, "%s eval", fmsp) == 2);
     CHECK_STR_HAS(out, "no policies given");
     free(out);
-    CHECK(sh(&out, "%s eval --episodes zero policies/baselines", fmsp) == 2);
+    CHECK(sh(&out, "%s eval --episodes zero policies/baselines/cartag", fmsp) == 2);
     CHECK_STR_HAS(out, "--episodes must be a whole number");
     free(out);
-    CHECK(sh(&out, "%s eval --param ve=-3 policies/baselines", fmsp) == 2);
+    CHECK(sh(&out, "%s eval --param ve=-3 policies/baselines/cartag", fmsp) == 2);
     CHECK_STR_HAS(out, "parameter 've' must be in (0, 100]");
     free(out);
     /* values with no sane meaning are refused, each with why */
@@ -92,24 +92,24 @@ static void test_bad_usage(void)
                   {"l=4", "would capture at once"}, {"dt=0", "'dt' must be in [0.0001, 1]"},
                   {"R=1e-9", "turning radius"}, {"T=1e9", "episode length"}};
     for (size_t i = 0; i < sizeof insane / sizeof insane[0]; i++) {
-        CHECK_MSG(sh(&out, "%s eval --param %s policies/baselines", fmsp, insane[i].param) == 2, "%s",
+        CHECK_MSG(sh(&out, "%s eval --param %s policies/baselines/cartag", fmsp, insane[i].param) == 2, "%s",
                   insane[i].param);
         CHECK_STR_HAS(out, insane[i].says);
         free(out);
     }
-    CHECK(sh(&out, "%s eval --param speed=3 policies/baselines", fmsp) == 2);
+    CHECK(sh(&out, "%s eval --param speed=3 policies/baselines/cartag", fmsp) == 2);
     CHECK_STR_HAS(out, "unknown parameter 'speed'");
     free(out);
-    CHECK(sh(&out, "%s eval --scenario moon policies/baselines", fmsp) == 2);
+    CHECK(sh(&out, "%s eval --scenario moon policies/baselines/cartag", fmsp) == 2);
     CHECK_STR_HAS(out, "unknown scenario 'moon'");
     free(out);
     CHECK(sh(&out, "%s eval /nonexistent/policy.c", fmsp) == 1);
     CHECK_STR_HAS(out, "/nonexistent/policy.c");
     free(out);
-    CHECK(sh(&out, "%s play policies/baselines/evader_flee.c", fmsp) == 2);
+    CHECK(sh(&out, "%s play policies/baselines/cartag/evader_flee.c", fmsp) == 2);
     CHECK_STR_HAS(out, "expected a pursuer and an evader");
     free(out);
-    CHECK(sh(&out, "%s play policies/baselines/evader_flee.c policies/baselines/evader_flee.c", fmsp) == 2);
+    CHECK(sh(&out, "%s play policies/baselines/cartag/evader_flee.c policies/baselines/cartag/evader_flee.c", fmsp) == 2);
     CHECK_STR_HAS(out, "expected a pursuer first");
     free(out);
 }
@@ -123,7 +123,7 @@ static void test_compile_error_shown(void)
     const char *src = "#include \"fmsp_policy.h\"\nFMSP_SIDE(FMSP_PURSUER);\nint oops = ;\n";
     util_write_file(path, src, strlen(src), err, sizeof err);
     char *out;
-    CHECK(sh(&out, "%s eval %s policies/baselines/evader_flee.c", fmsp, path) == 1);
+    CHECK(sh(&out, "%s eval %s policies/baselines/cartag/evader_flee.c", fmsp, path) == 1);
     CHECK_STR_HAS(out, "broken_pursuer.c: compilation failed");
     CHECK_STR_HAS(out, "broken_pursuer.c:3:");
     free(out);
@@ -135,14 +135,14 @@ static void test_compile_error_shown(void)
 static void test_eval_table_and_json(void)
 {
     char *out;
-    CHECK(sh(&out, "%s eval --episodes 4 policies/baselines/pursuer_pure_pursuit.c "
-                   "policies/baselines/evader_flee.c policies/baselines/evader_sidestep.c",
+    CHECK(sh(&out, "%s eval --episodes 4 policies/baselines/cartag/pursuer_pure_pursuit.c "
+                   "policies/baselines/cartag/evader_flee.c policies/baselines/cartag/evader_sidestep.c",
              fmsp) == 0);
     CHECK_STR_HAS(out, "1 pursuers x 2 evaders");
     CHECK_STR_HAS(out, "best pursuer: pursuer_pure_pursuit");
     free(out);
-    CHECK(sh(&out, "%s eval --episodes 3 --json - policies/baselines/pursuer_pure_pursuit.c "
-                   "policies/baselines/evader_flee.c",
+    CHECK(sh(&out, "%s eval --episodes 3 --json - policies/baselines/cartag/pursuer_pure_pursuit.c "
+                   "policies/baselines/cartag/evader_flee.c",
              fmsp) == 0);
     json_error_t je;
     json_t *j = json_loads(out, 0, &je);
@@ -158,8 +158,8 @@ static void test_eval_table_and_json(void)
 static void test_play_trace(void)
 {
     char *out;
-    CHECK(sh(&out, "%s play --episode 3 policies/baselines/pursuer_pure_pursuit.c "
-                   "policies/baselines/evader_flee.c",
+    CHECK(sh(&out, "%s play --episode 3 policies/baselines/cartag/pursuer_pure_pursuit.c "
+                   "policies/baselines/cartag/evader_flee.c",
              fmsp) == 0);
     /* every line is a JSON object; first start, last end */
     int lines = 0, ok = 1;
@@ -415,7 +415,7 @@ static void test_eval_interrupted(void)
         int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600), e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(o, 1);
         dup2(e, 2);
-        execl(fmsp, fmsp, "eval", "--episodes", "200", "policies/baselines", (char *)NULL);
+        execl(fmsp, fmsp, "eval", "--episodes", "200", "policies/baselines/cartag", (char *)NULL);
         _exit(127);
     }
     usleep(6000000);

@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "game/cartag.h"
+#include "domains/cartag/cartag.h"
 #include "fixtures.h"
 #include "harness.h"
 #include "match/match.h"
@@ -456,8 +456,8 @@ static void test_match_cpu_cap(void)
 static void test_results_independent_of_load(void)
 {
     const char *root = getenv("FMSP_ROOT") ? getenv("FMSP_ROOT") : ".";
-    char *p_path = xasprintf("%s/policies/baselines/pursuer_lookahead.c", root);
-    char *e_path = xasprintf("%s/policies/baselines/evader_lookahead.c", root);
+    char *p_path = xasprintf("%s/policies/baselines/cartag/pursuer_lookahead.c", root);
+    char *e_path = xasprintf("%s/policies/baselines/cartag/evader_lookahead.c", root);
     CompileConfig cc;
     compile_config_default(&cc);
     CompileResult pr, er;

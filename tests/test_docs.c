@@ -32,7 +32,7 @@ static char *doc_block(const char *doc, const char *name)
 
 static void check_example(const char *doc, const char *file)
 {
-    char *rel = xasprintf("policies/baselines/%s", file);
+    char *rel = xasprintf("policies/baselines/cartag/%s", file);
     char *src = read_rel(rel);
     char *block = doc_block(doc, file);
     CHECK_MSG(src && block, "%s: missing", file);

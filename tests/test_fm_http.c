@@ -277,7 +277,7 @@ static void tiny_search_config(SearchConfig *cfg, int iterations, const char *mo
     cfg->eval.params.T = 4;
     cfg->eval.params.max_steps = 80;
     const char *root = getenv("FMSP_ROOT");
-    snprintf(cfg->baselines_dir, sizeof cfg->baselines_dir, "%s/policies/baselines", root ? root : ".");
+    snprintf(cfg->baselines_dir, sizeof cfg->baselines_dir, "%s/policies/baselines/cartag", root ? root : ".");
     cfg->fm = config(FM_OPENAI, mode);
 }
 

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "game/cartag.h"
+#include "domains/cartag/cartag.h"
 #include "fixtures.h"
 #include "harness.h"
 #include "match/tournament.h"

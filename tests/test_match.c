@@ -4,7 +4,7 @@
  * random numbers across pairings, load faults, and the tournament.
  */
 #include "core/util.h"
-#include "game/cartag.h"
+#include "domains/cartag/cartag.h"
 #include "harness.h"
 #include "match/tournament.h"
 
@@ -188,9 +188,9 @@ static void test_stats(void)
 
 int main(void)
 {
-    pursuer_obj = compile("policies/baselines/pursuer_pure_pursuit.c");
-    evader_obj = compile("policies/baselines/evader_flee.c");
-    random_obj = compile("policies/baselines/evader_random_walk.c");
+    pursuer_obj = compile("policies/baselines/cartag/pursuer_pure_pursuit.c");
+    evader_obj = compile("policies/baselines/cartag/evader_flee.c");
+    random_obj = compile("policies/baselines/cartag/evader_random_walk.c");
     if (!pursuer_obj || !evader_obj || !random_obj)
         return 1;
     RUN(test_deterministic);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "game/cartag.h"
+#include "domains/cartag/cartag.h"
 
 const char cli_game_options_help[] =
     "Game options:\n"

@@ -11,7 +11,7 @@
 
 #include "cli.h"
 #include "core/util.h"
-#include "game/cartag.h"
+#include "domains/cartag/cartag.h"
 
 static const char play_help[] =
     "usage: fmsp play [options] PURSUER.c EVADER.c\n"

@@ -440,9 +440,9 @@ int cmd_run(int argc, char **argv)
     if (!cfg.baselines_dir[0]) {
         const char *root = getenv("FMSP_ROOT");
         char *exe = util_exe_dir();
-        char *cand[3] = {root ? xasprintf("%s/policies/baselines", root) : NULL,
-                         xasprintf("%s/../policies/baselines", exe),
-                         xasprintf("%s/../share/fmsp/policies/baselines", exe)};
+        char *cand[3] = {root ? xasprintf("%s/policies/baselines/cartag", root) : NULL,
+                         xasprintf("%s/../policies/baselines/cartag", exe),
+                         xasprintf("%s/../share/fmsp/policies/baselines/cartag", exe)};
         for (int i = 0; i < 3; i++) {
             struct stat st;
             if (cand[i] && !cfg.baselines_dir[0] && stat(cand[i], &st) == 0 && S_ISDIR(st.st_mode))

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "../core/util.h"
-#include "../game/cartag.h"
+#include "../domains/cartag/cartag.h"
 
 static volatile sig_atomic_t interrupted;
 

@@ -29,7 +29,7 @@
 #include "../core/util.h"
 #include "../fm/embed.h"
 #include "../fm/extract.h"
-#include "../game/cartag.h"
+#include "../domains/cartag/cartag.h"
 #include "archive.h"
 #include "prompt.h"
 

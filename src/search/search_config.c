@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../core/util.h"
-#include "../game/cartag.h"
+#include "../domains/cartag/cartag.h"
 #include "search.h"
 
 static const char *const algo_names[] = {"open-loop", "vfmsp", "nssp", "qdsp"};

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "../core/err.h"
+#include "../../core/err.h"
 #include "fmsp_policy.h"
 
 /* Names of the built-in scenarios, NULL-terminated: arena, open, open-capture. */
