@@ -6,7 +6,7 @@
 
 CC ?= gcc
 WERROR ?= -Werror
-CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wpointer-arith \
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -DFMSP_HOST -Wall -Wextra -Wshadow -Wpointer-arith \
 	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
 	-Wno-format-truncation $(WERROR) \
 	-Iinclude -Isrc -g
@@ -21,7 +21,10 @@ OPT = -O2
 endif
 CFLAGS = $(CFLAGS_BASE) $(OPT)
 
-LIB_SRC = $(filter-out src/cli/% src/sandbox/worker_%,$(wildcard src/*/*.c src/*/*/*.c))
+# fmsp-worker: the jail (worker_main.c) and each domain's adapter.
+WORKER_SRC = src/sandbox/worker_main.c src/sandbox/seccomp_policy.c $(wildcard src/domains/*/worker_*.c)
+LIB_SRC = $(filter-out src/cli/% src/sandbox/worker_main.c $(wildcard src/domains/*/worker_*.c),\
+	$(wildcard src/*/*.c src/*/*/*.c))
 LIB_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/docs.o
 CLI_SRC = $(wildcard src/cli/*.c)
 CLI_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CLI_SRC))
@@ -58,9 +61,9 @@ $(BUILD)/fmsp: $(CLI_OBJ) $(BUILD)/libfmsp.a
 
 # The worker: small, no sanitizers, linked with libm so that a policy's
 # libm dependency is satisfied without opening a file after the sandbox is up.
-$(BUILD)/fmsp-worker: src/sandbox/worker_main.c src/sandbox/seccomp_policy.c $(HEADERS)
+$(BUILD)/fmsp-worker: $(WORKER_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -O2 -o $@ src/sandbox/worker_main.c src/sandbox/seccomp_policy.c \
+	$(CC) $(CFLAGS_BASE) -O2 -o $@ $(WORKER_SRC) \
 		-rdynamic -Wl,--no-as-needed -lseccomp -ldl -lm
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libfmsp.a $(HEADERS)

@@ -128,6 +128,9 @@ static inline int fmsp_ask_yes(FmspModel *model, const char *question)
 
 /* ---------------------------------------------------- policy entry points --- */
 
+/* (The engine includes every domain's header and looks entry points up by
+ * name, so it leaves these declarations out.) */
+#ifndef FMSP_HOST
 void *fmsp_create(const FmspGandalf *game, FmspRng *rng);
 void fmsp_free(void *self);
 
@@ -140,5 +143,6 @@ void fmsp_system_prompt(void *self, char *out);
 int fmsp_input_guard(void *self, const char *prompt, FmspModel *model);
 int fmsp_output_guard(void *self, const char *prompt, const char *reply, const char *password,
                       FmspModel *model, char *replacement);
+#endif
 
 #endif /* FMSP_GANDALF_H */

@@ -181,8 +181,12 @@ static inline int fmsp_done(const FmspParams *p, const FmspState *s)
 
 /* ------------------------------------------------- policy entry points --- */
 
+/* (The engine includes every domain's header and looks entry points up by
+ * name, so it leaves these declarations out.) */
+#ifndef FMSP_HOST
 void *fmsp_create(const FmspParams *params, FmspRng *rng);
 void fmsp_act(void *self, const FmspObs *obs, FmspControl *out);
 void fmsp_free(void *self);
+#endif
 
 #endif /* FMSP_POLICY_H */

@@ -35,7 +35,7 @@
 #define PROTO_MAX_BATCH 64
 #define PROTO_MAX_OBJECT (64u << 20)
 
-enum { PROTO_BEGIN = 1, PROTO_ACT = 2, PROTO_END = 3 };
+enum { PROTO_BEGIN = 1, PROTO_ACT = 2, PROTO_END = 3, PROTO_CALL = 4, PROTO_ANSWER = 5 };
 
 /* Request header; followed by a payload depending on type:
  *   BEGIN: FmspParams, then uint64_t seeds[n]
@@ -51,12 +51,21 @@ typedef struct ProtoHeader {
 
 /* Greeting statuses. The first greeting is JAILED or JAIL_FAILED; the
  * second one of the others. */
+/* Entry point names, indexed by PROTO_NO_ENTRY's detail (every domain's). */
+#define PROTO_ENTRY_NAMES                                                               \
+    {"fmsp_create", "fmsp_act", "fmsp_free", "fmsp_policy_side (FMSP_SIDE)", "fmsp_attack", \
+     "fmsp_guess", "fmsp_system_prompt", "fmsp_input_guard", "fmsp_output_guard"}
+enum {
+    PROTO_ENTRY_CREATE, PROTO_ENTRY_ACT, PROTO_ENTRY_FREE, PROTO_ENTRY_SIDE, PROTO_ENTRY_ATTACK,
+    PROTO_ENTRY_GUESS, PROTO_ENTRY_SYSTEM, PROTO_ENTRY_INPUT, PROTO_ENTRY_OUTPUT, PROTO_ENTRY__COUNT
+};
+
 enum {
     PROTO_JAILED = 1,
     PROTO_JAIL_FAILED,   /* detail = step (PROTO_STEP_*), err = errno */
     PROTO_READY,
     PROTO_LOAD_FAILED,   /* the dynamic loader refused the object */
-    PROTO_NO_ENTRY,      /* detail = 0 create, 1 act, 2 free, 3 side */
+    PROTO_NO_ENTRY,      /* detail = PROTO_ENTRY_* */
     PROTO_WRONG_SIDE,    /* FMSP_SIDE names the other side */
 };
 
@@ -80,5 +89,27 @@ typedef struct ProtoReply {
     uint32_t episode;
     FmspControl control; /* ACT only */
 } ProtoReply;
+
+/*
+ * Calls: domains whose policies are not stepped in lockstep (Gandalf) talk
+ * in calls. The referee sends one ProtoHeader {PROTO_CALL, n = payload
+ * bytes, pad = the domain's operation} and its payload; the worker answers
+ * with one ProtoMsg {PROTO_MSG_DONE, value, len} and len bytes of text.
+ * While serving a call it may instead send ProtoMsg {PROTO_MSG_ASK, 0, len}
+ * with a question for the model: the referee makes the model call (or
+ * refuses it: budget) and answers with ProtoHeader {PROTO_ANSWER, n = len,
+ * pad = 0 answered / 1 refused} and len bytes, then waits on. Payloads and
+ * texts are at most PROTO_MAX_CALL bytes; the referee trusts none of them.
+ */
+#define PROTO_MAX_CALL (64u << 10)
+
+enum { PROTO_MSG_DONE = 1, PROTO_MSG_ASK = 2 };
+
+typedef struct ProtoMsg {
+    uint32_t magic;
+    uint32_t kind;  /* PROTO_MSG_* */
+    int32_t value;  /* DONE: the call's return value */
+    uint32_t len;   /* bytes that follow */
+} ProtoMsg;
 
 #endif

@@ -48,6 +48,7 @@ struct Runner {
     RunnerMode mode;
     RunnerLimits limits;
     int side;
+    char domain[16];               /* "cartag" (lockstep) or "gandalf" (calls) */
     int n;                         /* episodes of the current batch */
     int dead;
     /* sandbox */
@@ -465,7 +466,7 @@ static FmspErr sandbox_start(Runner *r, const char *object_path, char *err, size
         /* kernel backstop on the whole worker: a batch's worth of episodes */
         r->cpu_rlimit = RUNNER_MAX_BATCH * (r->limits.episode_cpu_s + r->limits.create_cpu_s) + 5;
         snprintf(cpu, sizeof cpu, "%.0f", r->cpu_rlimit);
-        char *argv[] = {worker, side, mem, cpu, NULL};
+        char *argv[] = {worker, side, mem, cpu, r->domain, NULL};
         char *envp[] = {NULL};
         int rc = posix_spawn(&r->pid, worker, &fa, NULL, argv, envp);
         posix_spawn_file_actions_destroy(&fa);
@@ -528,8 +529,7 @@ static FmspErr sandbox_start(Runner *r, const char *object_path, char *err, size
         fmsp_errf(err, errlen, "the policy's worker died while loading it: %s", cause.detail);
         return FMSP_ERR_REFUSED;
     }
-    static const char *const entry[] = {"fmsp_create", "fmsp_act", "fmsp_free",
-                                        "fmsp_policy_side (FMSP_SIDE)"};
+    static const char *const entry[] = PROTO_ENTRY_NAMES;
     if (h.magic != PROTO_MAGIC) {
         fmsp_errf(err, errlen, "the policy corrupted its worker's greeting while loading");
         return FMSP_ERR_REFUSED;
@@ -543,12 +543,19 @@ static FmspErr sandbox_start(Runner *r, const char *object_path, char *err, size
         return FMSP_ERR_REFUSED;
     case PROTO_NO_ENTRY:
         fmsp_errf(err, errlen, "policy does not define %s",
-                  h.detail >= 0 && h.detail < 4 ? entry[h.detail] : "an entry point");
+                  h.detail >= 0 && h.detail < PROTO_ENTRY__COUNT ? entry[h.detail]
+                                                                 : "an entry point");
         return FMSP_ERR_REFUSED;
     case PROTO_WRONG_SIDE:
+    {
+        int g = strcmp(r->domain, "gandalf") == 0;
+        static const char *const macro[2][3] = {{"", "FMSP_PURSUER", "FMSP_EVADER"},
+                                                {"", "FMSP_ATTACKER", "FMSP_DEFENDER"}};
+        static const char *const name[2][3] = {{"", "pursuer", "evader"},
+                                               {"", "attacker", "defender"}};
         fmsp_errf(err, errlen, "policy declares FMSP_SIDE(%s) but plays the %s",
-                  r->side == FMSP_PURSUER ? "FMSP_EVADER" : "FMSP_PURSUER",
-                  r->side == FMSP_PURSUER ? "pursuer" : "evader");
+                  macro[g][3 - r->side], name[g][r->side]);
+    }
         return FMSP_ERR_REFUSED;
     default:
         fmsp_errf(err, errlen, "the policy corrupted its worker's greeting while loading");
@@ -586,10 +593,25 @@ static FmspErr inproc_start(Runner *r, const char *object_path, char *err, size_
 FmspErr runner_new(RunnerMode mode, const char *object_path, int side, const RunnerLimits *limits,
                    Runner **out, char *err, size_t errlen)
 {
+    return runner_new_for("cartag", mode, object_path, side, limits, out, err, errlen);
+}
+
+FmspErr runner_new_for(const char *domain, RunnerMode mode, const char *object_path, int side,
+                       const RunnerLimits *limits, Runner **out, char *err, size_t errlen)
+{
     *out = NULL;
+    if (strcmp(domain, "cartag") != 0 && strcmp(domain, "gandalf") != 0) {
+        fmsp_errf(err, errlen, "no policy worker for the domain '%s'", domain);
+        return FMSP_ERR_ARG;
+    }
+    if (mode == RUNNER_INPROC && strcmp(domain, "cartag") != 0) {
+        fmsp_errf(err, errlen, "%s policies run only in the sandbox", domain);
+        return FMSP_ERR_ARG;
+    }
     Runner *r = xcalloc(1, sizeof *r);
     r->mode = mode;
     r->side = side;
+    snprintf(r->domain, sizeof r->domain, "%s", domain);
     if (limits)
         r->limits = *limits;
     else
@@ -853,4 +875,75 @@ FmspErr runner_end(Runner *r)
     runner_wait(r);
     r->n = 0;
     return FMSP_OK;
+}
+
+/* ------------------------------------------------------------ calls */
+
+/* Reads one ProtoMsg and its text within the call's remaining CPU budget.
+ * 0, or -1 with *fault set (the worker is then dead). */
+static int read_msg(Runner *r, ProtoMsg *m, char *text, double budget, double *used,
+                    const char *what, Fault *fault)
+{
+    double cpu0 = r->cpu_mark;
+    if (await_reply(r, m, sizeof *m, budget - *used, what, fault) != 0)
+        return -1;
+    if (m->magic != PROTO_MAGIC || (m->kind != PROTO_MSG_DONE && m->kind != PROTO_MSG_ASK) ||
+        m->len > PROTO_MAX_CALL) {
+        kill_for(r, fault, FAULT_PROTOCOL, "corrupted the worker protocol");
+        return -1;
+    }
+    if (m->len && await_reply(r, text, m->len, budget - *used, what, fault) != 0)
+        return -1;
+    *used += r->cpu_mark - cpu0;
+    return 0;
+}
+
+FmspErr runner_call(Runner *r, uint32_t op, const void *payload, size_t len, double cpu_s,
+                    const char *what, RunnerAskFn ask, void *ctx, RunnerCallResult *res)
+{
+    memset(res, 0, sizeof *res);
+    if (r->mode != RUNNER_SANDBOX || len > PROTO_MAX_CALL)
+        return FMSP_ERR_ARG;
+    if (r->dead) {
+        set_fault(&res->fault, FAULT_LOST, "the worker had died before this call");
+        return FMSP_OK;
+    }
+    ProtoHeader h = {PROTO_MAGIC, PROTO_CALL, (uint32_t)len, op};
+    if (fdio_write_full(r->cmd_fd, &h, sizeof h) != 0 ||
+        (len && fdio_write_full(r->cmd_fd, payload, len) != 0)) {
+        classify_death(r, &res->fault);
+        return r->engine_error[0] ? FMSP_ERR_SANDBOX : FMSP_OK;
+    }
+    static _Thread_local char text[PROTO_MAX_CALL + 1];
+    double used = 0;
+    for (int asks = 0;; asks++) {
+        ProtoMsg m;
+        if (read_msg(r, &m, text, cpu_s, &used, what, &res->fault) != 0)
+            return r->engine_error[0] ? FMSP_ERR_SANDBOX : FMSP_OK;
+        text[m.len] = 0;
+        if (m.kind == PROTO_MSG_DONE) {
+            res->value = m.value;
+            size_t take = m.len < sizeof res->text - 1 ? m.len : sizeof res->text - 1;
+            memcpy(res->text, text, take);
+            res->text[take] = 0;
+            res->text_len = take;
+            res->asks = asks;
+            return FMSP_OK;
+        }
+        /* a model question: the referee makes the call (the worker sleeps
+         * meanwhile, so the wait starts afresh afterwards) */
+        static _Thread_local char answer[PROTO_MAX_CALL];
+        int got = ask ? ask(ctx, text, m.len, answer, sizeof answer) : -1;
+        if (got == RUNNER_ASK_ENGINE) {
+            kill_for(r, &res->fault, FAULT_LOST, "the model call failed (an engine error)");
+            return FMSP_ERR_NET;
+        }
+        ProtoHeader a = {PROTO_MAGIC, PROTO_ANSWER, got > 0 ? (uint32_t)got : 0, got < 0 ? 1 : 0};
+        if (fdio_write_full(r->cmd_fd, &a, sizeof a) != 0 ||
+            (got > 0 && fdio_write_full(r->cmd_fd, answer, (size_t)got) != 0)) {
+            classify_death(r, &res->fault);
+            return r->engine_error[0] ? FMSP_ERR_SANDBOX : FMSP_OK;
+        }
+        r->last_answer_s = 1; /* no spin: the answer takes the policy time */
+    }
 }

@@ -94,6 +94,12 @@ typedef struct Runner Runner;
 FmspErr runner_new(RunnerMode mode, const char *object_path, int side,
                    const RunnerLimits *limits, Runner **out, char *err, size_t errlen);
 
+/* runner_new for a policy of the named domain ("cartag": lockstep episodes
+ * through the calls below; "gandalf": runner_call). Only Car Tag runs in
+ * RUNNER_INPROC. */
+FmspErr runner_new_for(const char *domain, RunnerMode mode, const char *object_path, int side,
+                       const RunnerLimits *limits, Runner **out, char *err, size_t errlen);
+
 /* Kills the worker (if any) and frees everything. Accepts NULL. */
 void runner_free(Runner *r);
 
@@ -141,6 +147,31 @@ int runner_dead(const Runner *r);
 /* The first output_bytes the policy wrote to stdout/stderr (for debugging;
  * untrusted text, never a fault reason). */
 const char *runner_output(const Runner *r);
+
+/*
+ * Calls (domains that are not stepped in lockstep). runner_call sends one
+ * operation with its payload and waits for the answer within cpu_s of the
+ * worker's CPU time (kernel accounting). While the policy serves it, it may
+ * ask the model questions: each goes to ask(ctx, question, len, answer,
+ * cap), which returns the answer's length, -1 to refuse it (budget: the
+ * policy sees a failed call), or RUNNER_ASK_ENGINE when the model call
+ * failed for engine reasons (the call then ends with FMSP_ERR_NET). The
+ * question is untrusted text of at most PROTO_MAX_CALL bytes. Policy faults
+ * are results in res->fault; errors are engine faults.
+ */
+#define RUNNER_ASK_ENGINE (-2)
+typedef int (*RunnerAskFn)(void *ctx, const char *question, size_t len, char *answer, size_t cap);
+
+typedef struct RunnerCallResult {
+    int32_t value;      /* the operation's return value */
+    char text[2048];    /* its text (NUL-terminated, cut at 2047 bytes) */
+    size_t text_len;
+    int asks;           /* model questions asked during the call */
+    Fault fault;        /* FAULT_NONE, or why the call failed */
+} RunnerCallResult;
+
+FmspErr runner_call(Runner *r, uint32_t op, const void *payload, size_t len, double cpu_s,
+                    const char *what, RunnerAskFn ask, void *ctx, RunnerCallResult *res);
 
 /* Path of the fmsp-worker executable: $FMSP_WORKER, else next to the running
  * executable (heap string). */

@@ -1,7 +1,7 @@
 /*
  * worker_main.c - fmsp-worker: runs one untrusted policy object.
  *
- * usage (by the runner only): fmsp-worker SIDE MEM_BYTES CPU_SECONDS
+ * usage (by the runner only): fmsp-worker SIDE MEM_BYTES CPU_SECONDS DOMAIN
  * with fd 3 = command pipe, fd 4 = reply pipe, fd 5 = the checked object
  * (sealed memfd), fd 6 = an empty network namespace (optional), fds 1/2 =
  * capped output pipe, an empty environment.
@@ -21,9 +21,10 @@
  *      then says JAILED (the last thing the referee believes it says).
  * Then it loads the object (libc and libm are already mapped in this
  * process, so the object's dependencies need no file), finds the entry
- * points, stacks the run-phase filter and says READY. The loop serves
- * BEGIN / ACT / END requests; per-episode policy state lives in policy_states[].
- * It measures nothing: the referee reads the kernel's accounting.
+ * points, stacks the run-phase filter and says READY: those steps and the
+ * request loop are the domain's (worker_cartag_serve, worker_gandalf_serve,
+ * in src/domains/). It measures nothing: the referee reads the kernel's
+ * accounting.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -45,20 +46,24 @@
 #include "fdio.h"
 #include "protocol.h"
 #include "seccomp_policy.h"
+#include "worker.h"
 
-typedef void *(*CreateFn)(const FmspParams *, FmspRng *);
-typedef void (*ActFn)(void *, const FmspObs *, FmspControl *);
-typedef void (*FreeFn)(void *);
-
-static void hello(uint32_t status, int32_t detail, int32_t err)
+void worker_hello(uint32_t status, int32_t detail, int32_t err)
 {
     ProtoHello h = {PROTO_MAGIC, status, detail, err};
     fdio_write_full(PROTO_REPLY_FD, &h, sizeof h);
 }
 
+void worker_seal(void)
+{
+    if (seccomp_policy_install(getpid(), SECCOMP_PHASE_RUN) != 0)
+        _exit(4);
+    worker_hello(PROTO_READY, 0, 0);
+}
+
 static void jail_fail(int step)
 {
-    hello(PROTO_JAIL_FAILED, step, errno);
+    worker_hello(PROTO_JAIL_FAILED, step, errno);
     _exit(4);
 }
 
@@ -174,49 +179,21 @@ static void limits_set(rlim_t mem, rlim_t cpu)
         jail_fail(PROTO_STEP_LIMITS);
 }
 
-/* Reads one whole request into buf (usually in one read). Returns its
- * header, or exits when the referee went away or broke the protocol. */
-static ProtoHeader read_request(char *buf, size_t cap)
-{
-    size_t have = 0, need = sizeof(ProtoHeader);
-    ProtoHeader h = {0, 0, 0, 0};
-    while (have < need) {
-        ssize_t got = read(PROTO_CMD_FD, buf + have, cap - have);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            _exit(0); /* the referee went away */
-        have += (size_t)got;
-        if (have >= sizeof h && need == sizeof h) {
-            memcpy(&h, buf, sizeof h);
-            if (h.magic != PROTO_MAGIC || h.n > PROTO_MAX_BATCH)
-                _exit(5);
-            if (h.type == PROTO_BEGIN)
-                need += sizeof(FmspParams) + sizeof(uint64_t) * h.n;
-            else if (h.type == PROTO_ACT)
-                need += PROTO_MAX_BATCH + sizeof(FmspState) * h.n;
-            else if (h.type != PROTO_END)
-                _exit(5);
-        }
-    }
-    if (have != need)
-        _exit(5); /* the referee sends one request at a time */
-    return h;
-}
-
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
+    if (argc != 5) {
         fprintf(stderr, "fmsp-worker is started by fmsp; it is not a command\n");
         return 2;
     }
     int side = atoi(argv[1]);
     rlim_t mem = (rlim_t)strtoull(argv[2], NULL, 10);
     rlim_t cpu = (rlim_t)strtoull(argv[3], NULL, 10);
+    const char *domain = argv[4];
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == 1)
         return 0;
-    if ((side != FMSP_PURSUER && side != FMSP_EVADER) || mem == 0 || cpu == 0)
+    if ((side != 1 && side != 2) || mem == 0 || cpu == 0 ||
+        (strcmp(domain, "cartag") != 0 && strcmp(domain, "gandalf") != 0))
         jail_fail(PROTO_STEP_ARGS);
     jail_enter();
     limits_set(mem, cpu);
@@ -225,90 +202,14 @@ int main(int argc, char **argv)
         errno = -rc;
         jail_fail(PROTO_STEP_FILTER);
     }
-    hello(PROTO_JAILED, 0, 0);
+    worker_hello(PROTO_JAILED, 0, 0);
 
     /* From here on policy code may have run: nothing below is believed. */
     void *handle = dlopen("/policy.so", RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
-        hello(PROTO_LOAD_FAILED, 0, 0);
+        worker_hello(PROTO_LOAD_FAILED, 0, 0);
         return 3;
     }
-    CreateFn create = (CreateFn)dlsym(handle, "fmsp_create");
-    ActFn act = (ActFn)dlsym(handle, "fmsp_act");
-    FreeFn free_fn = (FreeFn)dlsym(handle, "fmsp_free");
-    const int *declared = dlsym(handle, "fmsp_policy_side");
-    int missing = !create ? 0 : !act ? 1 : !free_fn ? 2 : !declared ? 3 : -1;
-    if (missing >= 0) {
-        hello(PROTO_NO_ENTRY, missing, 0);
-        return 3;
-    }
-    if (*declared != side) {
-        hello(PROTO_WRONG_SIDE, 0, 0);
-        return 3;
-    }
-    if (seccomp_policy_install(getpid(), SECCOMP_PHASE_RUN) != 0)
-        _exit(4);
-    hello(PROTO_READY, 0, 0);
-
-    static void *policy_states[PROTO_MAX_BATCH];
-    static FmspRng rngs[PROTO_MAX_BATCH];
-    static int alive[PROTO_MAX_BATCH];
-    static FmspParams params;
-    static _Alignas(16) char request[sizeof(ProtoHeader) + PROTO_MAX_BATCH + sizeof(FmspState) * PROTO_MAX_BATCH +
-                                     sizeof(FmspParams) + sizeof(uint64_t) * PROTO_MAX_BATCH];
-    static ProtoReply replies[PROTO_MAX_BATCH + 1];
-    uint32_t n = 0;
-    for (;;) {
-        ProtoHeader h = read_request(request, sizeof request);
-        const char *payload = request + sizeof h;
-        int nr = 0;
-        if (h.type == PROTO_BEGIN) {
-            n = h.n;
-            memcpy(&params, payload, sizeof params);
-            for (uint32_t i = 0; i < n; i++) {
-                uint64_t seed;
-                memcpy(&seed, payload + sizeof params + sizeof seed * i, sizeof seed);
-                fmsp_rng_seed(&rngs[i], seed);
-                policy_states[i] = create(&params, &rngs[i]);
-                alive[i] = 1;
-                ProtoReply *r = &replies[nr++];
-                memset(r, 0, sizeof *r);
-                r->magic = PROTO_MAGIC;
-                r->episode = i;
-            }
-        } else if (h.type == PROTO_ACT) {
-            if (h.n != n)
-                _exit(5);
-            const uint8_t *active = (const uint8_t *)payload;
-            const char *states = payload + PROTO_MAX_BATCH;
-            for (uint32_t i = 0; i < n; i++) {
-                if (!active[i] || !alive[i])
-                    continue;
-                ProtoReply *r = &replies[nr++];
-                memset(r, 0, sizeof *r);
-                r->magic = PROTO_MAGIC;
-                r->episode = i;
-                FmspObs o;
-                memcpy(&o.state, states + sizeof(FmspState) * i, sizeof o.state);
-                o.params = params;
-                act(policy_states[i], &o, &r->control);
-            }
-        } else {
-            for (uint32_t i = 0; i < n; i++) {
-                if (!alive[i])
-                    continue;
-                free_fn(policy_states[i]);
-                alive[i] = 0;
-            }
-            ProtoReply *r = &replies[nr++];
-            memset(r, 0, sizeof *r);
-            r->magic = PROTO_MAGIC;
-            r->episode = n;
-            n = 0;
-        }
-        fflush(stdout);
-        fflush(stderr);
-        if (fdio_write_full(PROTO_REPLY_FD, replies, sizeof(ProtoReply) * (size_t)nr) != 0)
-            _exit(0);
-    }
+    return strcmp(domain, "gandalf") == 0 ? worker_gandalf_serve(handle, side)
+                                          : worker_cartag_serve(handle, side);
 }
