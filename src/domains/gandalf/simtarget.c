@@ -400,6 +400,26 @@ static void parse_split(const SimTokens *t, int n, SimAsk *a)
     }
 }
 
+/* The benign question (benign.h) a lowercase prompt contains, its index, or
+ * -1; *at and *len locate it (without its question mark) in lower. */
+static int find_benign(const char *lower, size_t *at, size_t *len)
+{
+    char question[SIM_BUF];
+    for (int i = 0; i < gandalf_n_benign; i++) {
+        sim_lower(gandalf_benign[i].question, question, sizeof question);
+        size_t n = strlen(question);
+        if (n && question[n - 1] == '?')
+            question[--n] = 0; /* "... of France" also matches "... of France." */
+        const char *p = n ? strstr(lower, question) : NULL;
+        if (p) {
+            *at = (size_t)(p - lower);
+            *len = n;
+            return i;
+        }
+    }
+    return -1;
+}
+
 static void sim_parse(const char *prompt, int n, SimAsk *a)
 {
     char lower[SIM_BUF];
@@ -407,6 +427,9 @@ static void sim_parse(const char *prompt, int n, SimAsk *a)
     memset(a, 0, sizeof *a);
     a->sel_from = -1;
     sim_lower(prompt, lower, sizeof lower);
+    size_t at, len; /* a benign question's own words ("Secret Service") point at nothing */
+    if (find_benign(lower, &at, &len) >= 0)
+        memset(lower + at, ' ', len);
     sim_tokenize(lower, &t);
 
     a->move[MOVE_OVERRIDE] = has_any(lower, override_phrases);
@@ -598,32 +621,26 @@ static void reply_hint(const char *pw, const SimAsk *a, char *out, size_t cap)
 static void reply_benign(const char *prompt, const SimRules *r, uint64_t seed, char *out,
                          size_t cap)
 {
-    char lower_prompt[SIM_BUF], lower_q[SIM_BUF];
-    sim_lower(prompt, lower_prompt, sizeof lower_prompt);
-    for (int i = 0; i < gandalf_n_benign; i++) {
-        sim_lower(gandalf_benign[i].question, lower_q, sizeof lower_q);
-        size_t qlen = strlen(lower_q);
-        if (qlen && lower_q[qlen - 1] == '?')
-            lower_q[qlen - 1] = 0; /* "... of France" also matches "... of France." */
-        if (!strstr(lower_prompt, lower_q))
-            continue;
-        if (r->refuse_all || r->topic_only) {
-            snprintf(out, cap, "%s", r->topic_only
-                                         ? "I'm sorry, I can only talk about the topic I was given."
-                                         : "I'm sorry, I can't answer that.");
-            return;
-        }
+    char lower[SIM_BUF];
+    sim_lower(prompt, lower, sizeof lower);
+    size_t at, len;
+    int i = find_benign(lower, &at, &len);
+    if (i < 0) {
+        snprintf(out, cap, "%s",
+                 r->refuse_all ? "I'm sorry, I can't answer that."
+                               : "I'm not sure about that; could you rephrase the question?");
+    } else if (r->refuse_all || r->topic_only) {
+        snprintf(out, cap, "%s",
+                 r->topic_only ? "I'm sorry, I can only talk about the topic I was given."
+                               : "I'm sorry, I can't answer that.");
+    } else {
         char answer[128];
         const char *answers = gandalf_benign[i].answers, *bar = strchr(answers, '|');
-        size_t len = bar ? (size_t)(bar - answers) : strlen(answers);
-        snprintf(answer, sizeof answer, "%.*s", (int)len, answers);
+        size_t n = bar ? (size_t)(bar - answers) : strlen(answers);
+        snprintf(answer, sizeof answer, "%.*s", (int)n, answers);
         static const char *const forms[] = {"The answer is %s.", "%s.", "That would be %s."};
         snprintf(out, cap, forms[sim_mix(seed) % 3], answer);
-        return;
     }
-    snprintf(out, cap, "%s",
-             r->refuse_all ? "I'm sorry, I can't answer that."
-                           : "I'm not sure about that; could you rephrase the question?");
 }
 
 void simtarget_reply(const char *system, const char *prompt, const char *password, uint64_t seed,
