@@ -1,0 +1,627 @@
+/*
+ * operator.c - the Gandalf builtin operator: genomes, their variation
+ * operators, their text form, and the operator's answers (see operator.h).
+ *
+ * Not a foundation model: a non-FM baseline operator. The field table below
+ * is the whole grammar's shape: each field has a side, a component group (a
+ * choice plus the parameters only that choice reads; crossover moves groups
+ * whole, so an attack's framing can meet another attack's extraction and a
+ * defence's output check can join another defence's input guard), a type
+ * and a range. Variation works on the table; code generation
+ * (operator_attack.c, operator_defend.c) switches on the choices.
+ *
+ * Tasks, as builtin.c does for Car Tag:
+ *   NEW      a random genome.
+ *   IMPROVE  parents[0]'s genome crossed with the other parents (each with
+ *            p = 1/2), then a small mutation.
+ *   NOVEL    parents[0] re-chosen component by component, preferring
+ *            choices no parent uses, until it is far from all of them.
+ *   REPAIR   a small mutation of the parent.
+ *   JUDGE    "yes" when parents[0] is far from every other parent.
+ */
+#include "operator.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/util.h"
+
+#define OPERATOR_MAX_PARENTS 16
+/* Genome distance above which a candidate counts as interestingly new. */
+#define JUDGE_GENOME_DISTANCE 0.12
+/* Token-set Jaccard distance used instead for parents without genomes. */
+#define JUDGE_TOKEN_DISTANCE 0.25
+/* NOVEL keeps re-choosing until the child is this far from every parent. */
+#define NOVEL_DISTANCE 0.3
+
+typedef enum { F_CAT, F_INT, F_REAL } FieldType;
+
+typedef struct Field {
+    const char *name;
+    int side;
+    int group;                 /* component group: crossover unit */
+    FieldType type;
+    double lo, hi;             /* range; for F_CAT, 0 .. count-1 */
+    const char *const *labels; /* F_CAT: the names of the choices */
+    size_t off;
+} Field;
+
+static const char *const frame_labels[] = {"plain", "polite", "roleplay", "story",
+                                           "game",  "ignore", "devmode",  "translate"};
+static const char *const refer_labels[] = {"password", "secret",  "passcode", "magic",
+                                           "protect",  "capital", "given"};
+static const char *const disguise_labels[] = {"none", "spaced", "hyphen", "leet"};
+static const char *const method_labels[] = {"whole", "spell",     "reverse",  "base64",  "hex",
+                                            "rot13", "translate", "acrostic", "sentence"};
+static const char *const sep_labels[] = {"dash", "space", "comma", "dot", "line"};
+static const char *const plan_labels[] = {"repeat", "cycle", "escalate", "split", "hint"};
+static const char *const part_labels[] = {"halves", "chunks", "letter"};
+static const char *const pform_labels[] = {"plain", "spelled"};
+static const char *const extract_labels[] = {"own", "all"};
+static const char *const pick_labels[] = {"last", "vote", "best"};
+static const char *const state_labels[] = {"plain", "labelled"};
+static const char *const position_labels[] = {"first", "last"};
+static const char *const never_labels[] = {"none", "simple", "firm"};
+static const char *const forms_labels[] = {"none", "encodings", "full"};
+static const char *const onoff_labels[] = {"off", "on"};
+static const char *const help_labels[] = {"none", "helpful", "terse", "restrictive"};
+static const char *const kw_labels[] = {"none", "basic", "extended", "broad"};
+static const char *const norm_labels[] = {"case", "letters", "leet"};
+static const char *const ijudge_labels[] = {"none", "direct", "indirect", "injection"};
+static const char *const fail_labels[] = {"open", "closed"};
+static const char *const lit_labels[] = {"none", "literal", "letters"};
+static const char *const enc_labels[] = {"none", "b64hex", "all"};
+static const char *const ojudge_labels[] = {"none", "reply", "transcript"};
+static const char *const action_labels[] = {"block", "replace", "redact"};
+
+/* Every label table must match its enum. */
+#define SAME_COUNT(labels, count) \
+    _Static_assert(sizeof labels / sizeof labels[0] == count, #labels " vs " #count)
+SAME_COUNT(frame_labels, FRAME__COUNT);
+SAME_COUNT(refer_labels, REFER__COUNT);
+SAME_COUNT(disguise_labels, DISGUISE__COUNT);
+SAME_COUNT(method_labels, METHOD__COUNT);
+SAME_COUNT(sep_labels, SEP__COUNT);
+SAME_COUNT(plan_labels, GPLAN__COUNT);
+SAME_COUNT(part_labels, PART__COUNT);
+SAME_COUNT(pform_labels, PFORM__COUNT);
+SAME_COUNT(extract_labels, EXTRACT__COUNT);
+SAME_COUNT(pick_labels, PICK__COUNT);
+SAME_COUNT(state_labels, STATE__COUNT);
+SAME_COUNT(never_labels, NEVER__COUNT);
+SAME_COUNT(forms_labels, FORMS__COUNT);
+SAME_COUNT(help_labels, HELP__COUNT);
+SAME_COUNT(kw_labels, KW__COUNT);
+SAME_COUNT(norm_labels, NORM__COUNT);
+SAME_COUNT(ijudge_labels, IJUDGE__COUNT);
+SAME_COUNT(fail_labels, FAIL__COUNT);
+SAME_COUNT(lit_labels, LIT__COUNT);
+SAME_COUNT(enc_labels, ENC__COUNT);
+SAME_COUNT(ojudge_labels, OJUDGE__COUNT);
+SAME_COUNT(action_labels, ACTION__COUNT);
+
+#define A FMSP_ATTACKER
+#define D FMSP_DEFENDER
+#define CAT(n, s, grp, labels) \
+    {#n, s, grp, F_CAT, 0, (double)(sizeof labels / sizeof labels[0]) - 1, labels, offsetof(GandalfGenome, n)}
+#define NUM(n, s, grp, t, lo, hi) {#n, s, grp, t, lo, hi, NULL, offsetof(GandalfGenome, n)}
+
+static const Field fields[] = {
+    CAT(framing, A, 0, frame_labels),
+    CAT(framing2, A, 1, frame_labels),
+    CAT(refer, A, 2, refer_labels),
+    CAT(disguise, A, 2, disguise_labels),
+    CAT(method, A, 3, method_labels),
+    CAT(sep, A, 3, sep_labels),
+    CAT(method2, A, 4, method_labels),
+    CAT(plan, A, 5, plan_labels),
+    CAT(part, A, 5, part_labels),
+    CAT(part_form, A, 5, pform_labels),
+    NUM(chunk, A, 5, F_INT, 2, 5),
+    CAT(extract, A, 6, extract_labels),
+    CAT(pick, A, 6, pick_labels),
+    NUM(guess_from, A, 6, F_INT, 1, 3),
+    NUM(queries, A, 7, F_INT, 3, 10),
+    CAT(state, D, 8, state_labels),
+    CAT(position, D, 8, position_labels),
+    CAT(never, D, 9, never_labels),
+    CAT(forms, D, 10, forms_labels),
+    CAT(override, D, 11, onoff_labels),
+    CAT(help, D, 12, help_labels),
+    CAT(in_kw, D, 13, kw_labels),
+    CAT(in_norm, D, 13, norm_labels),
+    CAT(in_judge, D, 14, ijudge_labels),
+    CAT(in_fail, D, 14, fail_labels),
+    CAT(out_lit, D, 15, lit_labels),
+    CAT(out_rev, D, 16, onoff_labels),
+    CAT(out_enc, D, 17, enc_labels),
+    CAT(out_acro, D, 18, onoff_labels),
+    CAT(out_part, D, 19, onoff_labels),
+    NUM(part_frac, D, 19, F_REAL, 0.4, 0.9),
+    CAT(out_judge, D, 20, ojudge_labels),
+    CAT(out_fail, D, 20, fail_labels),
+    CAT(action, D, 21, action_labels),
+};
+#undef A
+#undef D
+#define N_FIELDS ((int)(sizeof fields / sizeof fields[0]))
+#define N_GROUPS 22
+
+/* ------------------------------------------------------------ fields --- */
+
+static double field_get(const GandalfGenome *g, const Field *f)
+{
+    const char *p = (const char *)g + f->off;
+    return f->type == F_REAL ? *(const double *)p : (double)*(const int *)p;
+}
+
+static void field_set(GandalfGenome *g, const Field *f, double v)
+{
+    char *p = (char *)g + f->off;
+    if (!isfinite(v))
+        v = f->lo;
+    v = v < f->lo ? f->lo : (v > f->hi ? f->hi : v);
+    if (f->type == F_REAL)
+        *(double *)p = round(v * 1e4) / 1e4;
+    else
+        *(int *)p = (int)lround(v);
+}
+
+static int rng_below(FmspRng *rng, int n)
+{
+    return n <= 1 ? 0 : (int)(fmsp_rng_u64(rng) % (uint64_t)n);
+}
+
+static void field_randomize(GandalfGenome *g, const Field *f, FmspRng *rng)
+{
+    if (f->type == F_REAL)
+        field_set(g, f, fmsp_rng_range(rng, f->lo, f->hi));
+    else
+        field_set(g, f, f->lo + rng_below(rng, (int)(f->hi - f->lo) + 1));
+}
+
+/* ---------------------------------------------------------- variation --- */
+
+void gandalf_genome_random(GandalfGenome *g, int side, FmspRng *rng)
+{
+    memset(g, 0, sizeof *g);
+    g->side = side == FMSP_DEFENDER ? FMSP_DEFENDER : FMSP_ATTACKER;
+    for (int i = 0; i < N_FIELDS; i++)
+        if (fields[i].side == g->side)
+            field_randomize(g, &fields[i], rng);
+}
+
+void gandalf_genome_mutate(GandalfGenome *g, FmspRng *rng, double rate, double sigma, double swap)
+{
+    GandalfGenome before = *g;
+    for (int attempt = 0; attempt < 16 && gandalf_genome_equal(g, &before); attempt++) {
+        for (int i = 0; i < N_FIELDS; i++) {
+            const Field *f = &fields[i];
+            if (f->side != g->side)
+                continue;
+            if (f->type == F_CAT) {
+                if (fmsp_rng_uniform(rng) < swap) {
+                    int n = (int)f->hi + 1, cur = (int)field_get(g, f);
+                    field_set(g, f, (cur + 1 + rng_below(rng, n - 1)) % n);
+                }
+            } else if (fmsp_rng_uniform(rng) < rate) {
+                double step = sigma * (f->hi - f->lo) * fmsp_rng_normal(rng);
+                if (f->type == F_INT && fabs(step) < 1.0)
+                    step = step < 0 ? -1.0 : 1.0;
+                field_set(g, f, field_get(g, f) + step);
+            }
+        }
+        /* a genome with few numbers may not move on numbers alone */
+        if (attempt >= 3 && gandalf_genome_equal(g, &before))
+            swap = swap > 0.1 ? swap : 0.1;
+    }
+}
+
+void gandalf_genome_crossover(GandalfGenome *g, const GandalfGenome *donor, FmspRng *rng)
+{
+    if (donor->side != g->side)
+        return;
+    for (int grp = 0; grp < N_GROUPS; grp++) {
+        if (fmsp_rng_uniform(rng) >= 0.5)
+            continue;
+        for (int i = 0; i < N_FIELDS; i++)
+            if (fields[i].group == grp && fields[i].side == g->side)
+                field_set(g, &fields[i], field_get(donor, &fields[i]));
+    }
+}
+
+void gandalf_genome_novelize(GandalfGenome *g, const GandalfGenome *others, int n, FmspRng *rng)
+{
+    for (int i = 0; i < N_FIELDS; i++) {
+        const Field *f = &fields[i];
+        if (f->side != g->side)
+            continue;
+        if (f->type != F_CAT) {
+            if (fmsp_rng_uniform(rng) < 0.6)
+                field_randomize(g, f, rng);
+            continue;
+        }
+        /* prefer a choice no neighbour uses; else any other choice */
+        int count = (int)f->hi + 1, unused[16], n_unused = 0;
+        for (int v = 0; v < count && v < 16; v++) {
+            int used = 0;
+            for (int k = 0; k < n; k++)
+                used |= others[k].side == g->side && (int)field_get(&others[k], f) == v;
+            if (!used)
+                unused[n_unused++] = v;
+        }
+        if (n_unused > 0 && fmsp_rng_uniform(rng) < 0.7)
+            field_set(g, f, unused[rng_below(rng, n_unused)]);
+        else if (fmsp_rng_uniform(rng) < 0.5)
+            field_randomize(g, f, rng);
+    }
+}
+
+double gandalf_genome_distance(const GandalfGenome *a, const GandalfGenome *b)
+{
+    if (a->side != b->side)
+        return 1.0;
+    double sum = 0, weight = 0;
+    for (int i = 0; i < N_FIELDS; i++) {
+        const Field *f = &fields[i];
+        if (f->side != a->side)
+            continue;
+        double x = field_get(a, f), y = field_get(b, f);
+        if (f->type == F_CAT) {
+            sum += 2.0 * (x != y);
+            weight += 2.0;
+        } else {
+            sum += fabs(x - y) / (f->hi - f->lo);
+            weight += 1.0;
+        }
+    }
+    return weight > 0 ? sum / weight : 1.0;
+}
+
+int gandalf_genome_equal(const GandalfGenome *a, const GandalfGenome *b)
+{
+    if (a->side != b->side)
+        return 0;
+    for (int i = 0; i < N_FIELDS; i++)
+        if (fields[i].side == a->side && field_get(a, &fields[i]) != field_get(b, &fields[i]))
+            return 0;
+    return 1;
+}
+
+/* ----------------------------------------------------------- text form --- */
+
+#define GENOME_TAG "fmsp-genome gandalf v1 "
+
+static const char *side_word(int side)
+{
+    return side == FMSP_DEFENDER ? "defender" : "attacker";
+}
+
+char *gandalf_genome_line(const GandalfGenome *g)
+{
+    char buf[2048];
+    size_t off = (size_t)snprintf(buf, sizeof buf, GENOME_TAG "%s:", side_word(g->side));
+    for (int i = 0; i < N_FIELDS && off < sizeof buf; i++) {
+        const Field *f = &fields[i];
+        if (f->side != g->side)
+            continue;
+        double v = field_get(g, f);
+        if (f->type == F_CAT)
+            off += (size_t)snprintf(buf + off, sizeof buf - off, " %s=%s", f->name,
+                                    f->labels[(int)v]);
+        else if (f->type == F_INT)
+            off += (size_t)snprintf(buf + off, sizeof buf - off, " %s=%d", f->name, (int)v);
+        else
+            off += (size_t)snprintf(buf + off, sizeof buf - off, " %s=%.4f", f->name, v);
+    }
+    return xstrdup(buf);
+}
+
+int gandalf_genome_parse(const char *source, GandalfGenome *g)
+{
+    const char *p = source ? strstr(source, GENOME_TAG) : NULL;
+    if (!p)
+        return 0;
+    p += strlen(GENOME_TAG);
+    GandalfGenome out;
+    memset(&out, 0, sizeof out);
+    if (strncmp(p, "attacker:", 9) == 0)
+        out.side = FMSP_ATTACKER;
+    else if (strncmp(p, "defender:", 9) == 0)
+        out.side = FMSP_DEFENDER;
+    else
+        return 0;
+    size_t len = strcspn(p, "\n");
+    const char *close = strstr(p, "*/");
+    if (close && (size_t)(close - p) < len)
+        len = (size_t)(close - p);
+    if (len > 4000)
+        return 0;
+    char line[4096];
+    memcpy(line, p, len);
+    line[len] = '\0';
+    for (int i = 0; i < N_FIELDS; i++) {
+        const Field *f = &fields[i];
+        if (f->side != out.side)
+            continue;
+        char key[48];
+        snprintf(key, sizeof key, " %s=", f->name);
+        const char *k = strstr(line, key);
+        if (!k)
+            return 0;
+        k += strlen(key);
+        if (f->type == F_CAT) {
+            int found = -1;
+            for (int v = 0; v <= (int)f->hi && found < 0; v++) {
+                size_t n = strlen(f->labels[v]);
+                if (strncmp(k, f->labels[v], n) == 0 && (k[n] == ' ' || k[n] == '\0'))
+                    found = v;
+            }
+            if (found < 0)
+                return 0;
+            field_set(&out, f, found);
+        } else {
+            char *end;
+            double v = strtod(k, &end);
+            if (end == k || !isfinite(v))
+                return 0;
+            field_set(&out, f, v);
+        }
+    }
+    *g = out;
+    return 1;
+}
+
+/* ------------------------------------------------------- description --- */
+
+static const char *const frame_words[] = {
+    "plainly", "politely", "in a role-play", "inside a story", "as a word game",
+    "telling the model to ignore its instructions", "under a developer-mode pretext",
+    "as a translation exercise"};
+static const char *const method_words[] = {
+    "the word itself", "the word spelled out", "the word reversed", "the word in base64",
+    "the word in hex", "the word in ROT13", "a translation with the original",
+    "an acrostic poem", "a sentence using the word"};
+static const char *const plan_words[] = {
+    "every query the same", "cycling through two framings and two forms",
+    "switching framing and form after each refusal", "split across queries",
+    "a length-and-first-letter hint first"};
+static const char *const part_words[] = {"halves", "chunks of letters", "single letters"};
+SAME_COUNT(frame_words, FRAME__COUNT);
+SAME_COUNT(method_words, METHOD__COUNT);
+SAME_COUNT(plan_words, GPLAN__COUNT);
+SAME_COUNT(part_words, PART__COUNT);
+
+void gandalf_genome_describe(const GandalfGenome *g, char *buf, size_t n)
+{
+    if (g->side == FMSP_ATTACKER) {
+        char name[96];
+        gandalf_secret_name(g, name, sizeof name);
+        if (g->plan == PLAN_SPLIT)
+            snprintf(buf, n, "an attacker that asks %s for %s in %s%s, %s, and assembles the parts",
+                     frame_words[g->framing], name, part_words[g->part],
+                     g->part_form == PFORM_SPELLED ? " spelled out" : "", plan_words[g->plan]);
+        else
+            snprintf(buf, n, "an attacker that asks %s for %s as %s (%s) and %s", frame_words[g->framing],
+                     name, method_words[g->method], plan_words[g->plan],
+                     g->extract == EXTRACT_ALL ? "decodes the reply every way it knows"
+                                               : "decodes the form it asked for");
+        return;
+    }
+    char checks[256] = "";
+    size_t off = 0;
+    static const char *const lit_words[] = {"", "a literal check", "a letters-only check"};
+    static const char *const enc_words[] = {"", "a base64/hex check", "a base64/hex/ROT13 check"};
+    const char *parts[8];
+    int np = 0;
+    if (g->out_lit)
+        parts[np++] = lit_words[g->out_lit];
+    if (g->out_rev)
+        parts[np++] = "a reversed check";
+    if (g->out_enc)
+        parts[np++] = enc_words[g->out_enc];
+    if (g->out_acro)
+        parts[np++] = "an acrostic check";
+    if (g->out_part)
+        parts[np++] = "a partial-reveal check";
+    if (g->out_judge)
+        parts[np++] = "a model judge";
+    for (int i = 0; i < np && off < sizeof checks; i++)
+        off += (size_t)snprintf(checks + off, sizeof checks - off, "%s%s",
+                                i == 0 ? "" : (i == np - 1 ? " and " : ", "), parts[i]);
+    static const char *const never_words[] = {"states the password", "tells the model not to reveal it",
+                                              "firmly forbids revealing it"};
+    static const char *const kw_words[] = {"", "a basic keyword list", "an extended keyword list",
+                                           "a broad keyword list"};
+    char input[160];
+    if (g->in_kw && g->in_judge)
+        snprintf(input, sizeof input, "%s and a model judge", kw_words[g->in_kw]);
+    else if (g->in_kw)
+        snprintf(input, sizeof input, "%s", kw_words[g->in_kw]);
+    else if (g->in_judge)
+        snprintf(input, sizeof input, "a model judge");
+    else
+        snprintf(input, sizeof input, "nothing");
+    snprintf(buf, n, "a defender whose prompt %s%s, whose input guard uses %s and whose output guard uses %s",
+             never_words[g->never], g->forms ? " in any form" : "", input, np ? checks : "nothing");
+}
+
+/* ------------------------------------------------------ code emission --- */
+
+void gandalf_emit(GandalfOut *o, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    if (o->len + (size_t)n + 1 > o->cap) {
+        o->cap = (o->len + (size_t)n + 1) * 2;
+        o->s = xrealloc(o->s, o->cap);
+    }
+    vsnprintf(o->s + o->len, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    o->len += (size_t)n;
+}
+
+char *gandalf_genome_source(const GandalfGenome *g, const char *task)
+{
+    GandalfOut o = {0};
+    char what[400];
+    gandalf_genome_describe(g, what, sizeof what);
+    what[0] = (char)toupper((unsigned char)what[0]);
+    char *line = gandalf_genome_line(g);
+    gandalf_emit(&o, "/* Written by fmsp's builtin operator: offline program synthesis, NOT a foundation model. */\n"
+                     "/*\n * %s.\n * Operator step: %s. Generated from a grammar of Gandalf strategy components.\n"
+                     " * %s\n */\n",
+                 what, task ? task : "new policy", line);
+    free(line);
+    if (g->side == FMSP_DEFENDER)
+        gandalf_emit_defender(g, &o);
+    else
+        gandalf_emit_attacker(g, &o);
+    return o.s;
+}
+
+/* ------------------------------------------------------------ answers --- */
+
+static const char *task_label(FmTask t)
+{
+    switch (t) {
+    case FM_TASK_IMPROVE:
+        return "improvement";
+    case FM_TASK_NOVEL:
+        return "novelty";
+    case FM_TASK_REPAIR:
+        return "repair";
+    case FM_TASK_JUDGE:
+        return "judge";
+    default:
+        return "new policy";
+    }
+}
+
+/* Token-set Jaccard distance over identifiers and numbers, each token hashed
+ * into a 4096-bit set (collisions only make sources look closer). */
+static double token_distance(const char *a, const char *b)
+{
+    unsigned char ba[512] = {0}, bb[512] = {0};
+    const char *srcs[2] = {a ? a : "", b ? b : ""};
+    unsigned char *maps[2] = {ba, bb};
+    for (int k = 0; k < 2; k++) {
+        const char *p = srcs[k];
+        while (*p) {
+            while (*p && !isalnum((unsigned char)*p) && *p != '_' && *p != '.')
+                p++;
+            uint32_t h = 2166136261u;
+            int len = 0;
+            while (isalnum((unsigned char)*p) || *p == '_' || *p == '.') {
+                h = (h ^ (unsigned char)*p++) * 16777619u;
+                len++;
+            }
+            if (len)
+                maps[k][(h >> 3) % 512] |= (unsigned char)(1u << (h & 7));
+        }
+    }
+    int inter = 0, uni = 0;
+    for (int i = 0; i < 512; i++) {
+        inter += __builtin_popcount(ba[i] & bb[i]);
+        uni += __builtin_popcount(ba[i] | bb[i]);
+    }
+    return uni ? 1.0 - (double)inter / uni : 0.0;
+}
+
+/* Parent i's genome of the requested side, or a random one from rng. */
+static void parent_genome(const char *const *parents, int n_parents, int i, int side, FmspRng *rng,
+                          GandalfGenome *g)
+{
+    if (parents && i < n_parents && gandalf_genome_parse(parents[i], g) && g->side == side)
+        return;
+    gandalf_genome_random(g, side, rng);
+}
+
+static void child_genome(FmTask task, int side, const char *const *parents, int n_parents,
+                         FmspRng *rng, GandalfGenome *g)
+{
+    if (n_parents > OPERATOR_MAX_PARENTS)
+        n_parents = OPERATOR_MAX_PARENTS;
+    if (task == FM_TASK_NEW || n_parents <= 0 || !parents) {
+        gandalf_genome_random(g, side, rng);
+        return;
+    }
+    parent_genome(parents, n_parents, 0, side, rng, g);
+    if (task == FM_TASK_REPAIR) {
+        gandalf_genome_mutate(g, rng, 0.15, 0.05, 0.0);
+    } else if (task == FM_TASK_NOVEL) {
+        GandalfGenome others[OPERATOR_MAX_PARENTS];
+        int n = 0;
+        for (int i = 0; i < n_parents; i++)
+            parent_genome(parents, n_parents, i, side, rng, &others[n++]);
+        for (int tries = 0; tries < 8; tries++) {
+            gandalf_genome_novelize(g, others, n, rng);
+            double nearest = 1.0;
+            for (int i = 0; i < n; i++) {
+                double d = gandalf_genome_distance(g, &others[i]);
+                nearest = d < nearest ? d : nearest;
+            }
+            if (nearest > NOVEL_DISTANCE)
+                break;
+        }
+    } else {
+        for (int i = 1; i < n_parents; i++) {
+            if (fmsp_rng_uniform(rng) < 0.5) {
+                GandalfGenome donor;
+                parent_genome(parents, n_parents, i, side, rng, &donor);
+                gandalf_genome_crossover(g, &donor, rng);
+            }
+        }
+        gandalf_genome_mutate(g, rng, 0.25, 0.08, 0.06);
+    }
+}
+
+char *gandalf_operator_write(FmTask task, int side, const char *const *parents, int n_parents,
+                             FmspRng *rng)
+{
+    side = side == FMSP_DEFENDER ? FMSP_DEFENDER : FMSP_ATTACKER;
+    GandalfGenome g;
+    child_genome(task, side, parents, n_parents, rng, &g);
+    char what[400];
+    gandalf_genome_describe(&g, what, sizeof what);
+    char *code = gandalf_genome_source(&g, task_label(task));
+    char *text = xasprintf("Builtin operator (offline program synthesis, not a model), %s: %s.\n\n"
+                           "```c\n%s```\n",
+                           task_label(task), what, code);
+    free(code);
+    return text;
+}
+
+char *gandalf_operator_judge(const char *const *parents, int n_parents)
+{
+    GandalfGenome cand, other;
+    int have = parents && n_parents > 0 && gandalf_genome_parse(parents[0], &cand);
+    double nearest = 1.0;
+    const char *how = "genome distance";
+    for (int i = 1; parents && i < n_parents && i < OPERATOR_MAX_PARENTS; i++) {
+        double d;
+        if (have && gandalf_genome_parse(parents[i], &other) && other.side == cand.side) {
+            d = gandalf_genome_distance(&cand, &other);
+        } else {
+            /* rescaled so the two thresholds are one */
+            d = token_distance(parents[0], parents[i]) *
+                (JUDGE_GENOME_DISTANCE / JUDGE_TOKEN_DISTANCE);
+            how = "token-set distance";
+        }
+        if (d < nearest)
+            nearest = d;
+    }
+    int novel = n_parents < 2 || nearest > JUDGE_GENOME_DISTANCE;
+    return xasprintf("%s (builtin operator, not a model: %s to the nearest is %.3f, threshold %.3f)\n",
+                     novel ? "yes" : "no", how, nearest, JUDGE_GENOME_DISTANCE);
+}
