@@ -23,9 +23,9 @@ typedef struct Hint {
 
 /* What the hints have told so far. */
 typedef struct Clues {
-    int length;        /* 0 while unknown */
-    char prefix[64];   /* first letters known */
-    char last;         /* last letter, or 0 */
+    int length;      /* 0 while unknown */
+    char prefix[64]; /* first letters known */
+    char last;       /* last letter, or 0 */
 } Clues;
 
 void *fmsp_create(const FmspGandalf *game, FmspRng *rng)

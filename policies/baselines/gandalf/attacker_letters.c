@@ -26,7 +26,7 @@ typedef struct Letters {
 /* What the replies have told so far. */
 typedef struct Known {
     char letter[MAX_LETTERS + 1]; /* letter[i] for position i+1, or 0 */
-    int length;                  /* 0 while unknown */
+    int length;                   /* 0 while unknown */
 } Known;
 
 void *fmsp_create(const FmspGandalf *game, FmspRng *rng)
@@ -71,12 +71,11 @@ static void read_reply(const char *text, Known *k)
     }
 }
 
-static void known(const Letters *l, const FmspTranscript *t, Known *k)
+static void known(const FmspTranscript *t, Known *k)
 {
     memset(k, 0, sizeof *k);
     for (int i = 0; i < t->n; i++)
         read_reply(t->ex[i].reply, k);
-    (void)l;
 }
 
 static const char *ordinal(int v, char *buf, size_t cap)
@@ -90,7 +89,7 @@ void fmsp_attack(void *self, const FmspTranscript *t, char *prompt)
 {
     const Letters *l = self;
     Known k;
-    known(l, t, &k);
+    known(t, &k);
     int last = k.length ? k.length : (l ? l->max_len : 10);
     int want[3], n = 0;
     for (int i = 0; i < last && n < 3; i++)
@@ -117,8 +116,9 @@ void fmsp_attack(void *self, const FmspTranscript *t, char *prompt)
  * worth guessing only whole, but a prefix guess costs nothing). */
 void fmsp_guess(void *self, const FmspTranscript *t, char *guess)
 {
+    (void)self;
     Known k;
-    known(self, t, &k);
+    known(t, &k);
     int n = 0;
     while (n < MAX_LETTERS && k.letter[n] && (!k.length || n < k.length))
         n++;

@@ -45,7 +45,8 @@ static int contains_nocase(const char *hay, const char *needle)
         return 0;
     for (; *hay; hay++) {
         size_t k = 0;
-        while (k < n && hay[k] && tolower((unsigned char)hay[k]) == tolower((unsigned char)needle[k]))
+        while (k < n && hay[k] &&
+               tolower((unsigned char)hay[k]) == tolower((unsigned char)needle[k]))
             k++;
         if (k == n)
             return 1;
