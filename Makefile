@@ -43,10 +43,11 @@ $(BUILD)/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-# The policy-writing guide is built into the binary: it is part of every prompt.
-$(BUILD)/gen/docs.c: scripts/embed-text.sh $(wildcard docs/writing-policies.md)
+# The policy-writing guides are built into the binary: they are part of every prompt.
+$(BUILD)/gen/docs.c: scripts/embed-text.sh $(wildcard docs/writing-policies.md docs/writing-gandalf-policies.md)
 	@mkdir -p $(dir $@)
 	sh scripts/embed-text.sh fmsp_doc_writing_policies docs/writing-policies.md > $@
+	sh scripts/embed-text.sh fmsp_doc_writing_gandalf docs/writing-gandalf-policies.md >> $@
 
 $(BUILD)/obj/gen/docs.o: $(BUILD)/gen/docs.c
 	@mkdir -p $(dir $@)
@@ -94,7 +95,7 @@ clean:
 # compiled objects, code to embed, genome lines of parent sources.
 FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 FUZZ_LIB_SRC = src/core/err.c src/core/util.c src/sandbox/scan.c src/sandbox/elfcheck.c \
-	src/fm/extract.c src/fm/embed.c src/fm/genome.c
+	src/fm/extract.c src/fm/embed.c src/domains/cartag/genome.c
 .PHONY: fuzz
 fuzz:
 	@mkdir -p build-fuzz

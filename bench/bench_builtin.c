@@ -2,7 +2,7 @@
  * bench_builtin.c - how strong are the builtin operator's policies?
  *
  * The builtin operator is NOT a model: it is the non-FM baseline operator
- * (src/fm/genome.h). This benchmark checks its grammar contains policies
+ * (src/domains/cartag/genome.h). This benchmark checks its grammar contains policies
  * stronger than the human baselines: it samples genomes per side, compiles
  * each with gcc, loads it in-process (trusted code, no sandbox) and plays
  * every baseline of the other side for a few episodes with the referee's
@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
-#include "fm/genome.h"
+#include "domains/cartag/genome.h"
 #include "fmsp_policy.h"
 #include "domains/cartag/cartag.h"
 

@@ -17,7 +17,7 @@
 #include "core/util.h"
 #include "fm/extract.h"
 #include "fm/fm_backend.h"
-#include "fm/genome.h"
+#include "domains/cartag/genome.h"
 #include "fmsp_policy.h"
 #include "domains/cartag/cartag.h"
 #include "harness.h"
@@ -31,7 +31,7 @@ static FmConfig config;
 static char *ask(FmTask task, int side, const char *const *parents, int n, uint64_t seed,
                  FmResponse *out)
 {
-    FmHint hint = {task, side, parents, n, seed};
+    FmHint hint = {task, side, parents, n, seed, "cartag"};
     FmMessage msg = {"user", "write a policy please"};
     FmRequest req = {"system prompt", &msg, 1, &hint, 7, 0};
     FmResponse r;

@@ -166,7 +166,7 @@ static void test_load_time_code(void)
             CHECK_MSG(e == FMSP_OK, "%s: engine error %s", lc->name, err);
             CHECK_MSG(util_now() - t0 < 15, "%s took %.1f s", lc->name, util_now() - t0);
             for (int k = 0; e == FMSP_OK && k < r.n; k++) {
-                const Fault *f = &r.episodes[k].pursuer_fault;
+                const Fault *f = &r.episodes[k].fault[0];
                 CHECK_MSG(f->kind == lc->expect, "%s episode %d: '%s' (%s)", lc->name, k,
                           fault_name(f->kind), f->detail);
                 if (lc->detail)
@@ -174,7 +174,7 @@ static void test_load_time_code(void)
                               f->detail, lc->detail);
                 CHECK_MSG(!strstr(f->detail, "FORGED") && !strstr(f->detail, CANARY),
                           "%s: policy output in the reason: %s", lc->name, f->detail);
-                CHECK(r.episodes[k].evader_fault.kind == FAULT_NONE);
+                CHECK(r.episodes[k].fault[1].kind == FAULT_NONE);
             }
             if (e == FMSP_OK)
                 match_result_release(&r);
@@ -267,9 +267,9 @@ static void test_cache(void)
             MatchConfig m = small_match(1);
             MatchResult r;
             CHECK(match_play(&m, obj, evader_obj, NULL, NULL, &r, err, sizeof err) == FMSP_OK);
-            CHECK_INT(r.pursuer_faults, m.episodes);
+            CHECK_INT(r.faults[0], m.episodes);
             if (r.n)
-                CHECK_STR_HAS(r.episodes[0].pursuer_fault.detail, "load-time code");
+                CHECK_STR_HAS(r.episodes[0].fault[0].detail, "load-time code");
             match_result_release(&r);
         }
         free(evil);
@@ -335,13 +335,13 @@ static void test_amplification_bounded(void)
         double t0 = util_now();
         CHECK(match_play(&m, obj, evader_obj, NULL, NULL, &r, err, sizeof err) == FMSP_OK);
         double sec = util_now() - t0;
-        CHECK_INT(r.pursuer_faults, 40);
-        CHECK_INT(r.evader_faults, 0);
-        CHECK(r.evader_mean == 1.0);
+        CHECK_INT(r.faults[0], 40);
+        CHECK_INT(r.faults[1], 0);
+        CHECK(r.mean[1] == 1.0);
         int forfeited = 0, crashed = 0;
         for (int i = 0; i < r.n; i++) {
-            forfeited += strstr(r.episodes[i].pursuer_fault.detail, "forfeited") != NULL;
-            crashed += strstr(r.episodes[i].pursuer_fault.detail, "Aborted") != NULL;
+            forfeited += strstr(r.episodes[i].fault[0].detail, "forfeited") != NULL;
+            crashed += strstr(r.episodes[i].fault[0].detail, "Aborted") != NULL;
         }
         /* two batch deaths, then one death per solo replay up to the cap */
         CHECK_MSG(crashed <= MATCH_MAX_DEATHS && forfeited == 40 - crashed, "crashed %d forfeited %d",
@@ -381,7 +381,7 @@ static void test_honest_libc_calls(void)
         MatchConfig m = small_match(1);
         MatchResult r;
         CHECK(match_play(&m, obj, evader_obj, NULL, NULL, &r, err, sizeof err) == FMSP_OK);
-        CHECK_MSG(r.pursuer_faults == 0, "%s", r.n ? r.episodes[0].pursuer_fault.detail : "");
+        CHECK_MSG(r.faults[0] == 0, "%s", r.n ? r.episodes[0].fault[0].detail : "");
         match_result_release(&r);
     }
     free(obj);
@@ -404,10 +404,10 @@ static void test_oversized_image(void)
         MatchConfig m = small_match(1);
         MatchResult r;
         CHECK(match_play(&m, obj, evader_obj, NULL, NULL, &r, err, sizeof err) == FMSP_OK);
-        CHECK_INT(r.pursuer_faults, m.episodes);
+        CHECK_INT(r.faults[0], m.episodes);
         if (r.n) {
-            CHECK(r.episodes[0].pursuer_fault.kind == FAULT_LOAD);
-            CHECK_STR_HAS(r.episodes[0].pursuer_fault.detail, "static data");
+            CHECK(r.episodes[0].fault[0].kind == FAULT_LOAD);
+            CHECK_STR_HAS(r.episodes[0].fault[0].detail, "static data");
         }
         match_result_release(&r);
     }
@@ -436,14 +436,14 @@ static void test_match_cpu_cap(void)
         CHECK(match_play(&m, obj, evader_obj, NULL, NULL, &r, err, sizeof err) == FMSP_OK);
         int forfeited = 0;
         for (int i = 0; i < r.n; i++)
-            if (strstr(r.episodes[i].pursuer_fault.detail, "forfeited: the policy used more than 0.3 s")) {
+            if (strstr(r.episodes[i].fault[0].detail, "forfeited: the policy used more than 0.3 s")) {
                 forfeited++;
-                CHECK(r.episodes[i].pursuer_fault.kind == FAULT_TIMEOUT);
+                CHECK(r.episodes[i].fault[0].kind == FAULT_TIMEOUT);
             }
-        CHECK_MSG(forfeited == 4, "%d forfeited (steps of episode 0: %d, detail %s)", forfeited, r.n ? r.episodes[0].steps : -1, r.n ? r.episodes[7].pursuer_fault.detail : "");
+        CHECK_MSG(forfeited == 4, "%d forfeited (steps of episode 0: %d, detail %s)", forfeited, r.n ? r.episodes[0].steps : -1, r.n ? r.episodes[7].fault[0].detail : "");
         for (int i = 0; i < 4 && i < r.n; i++)
-            CHECK_MSG(r.episodes[i].pursuer_fault.kind == FAULT_NONE, "episode %d: %s", i,
-                      r.episodes[i].pursuer_fault.detail);
+            CHECK_MSG(r.episodes[i].fault[0].kind == FAULT_NONE, "episode %d: %s", i,
+                      r.episodes[i].fault[0].detail);
         match_result_release(&r);
     }
     free(obj);
@@ -488,13 +488,13 @@ static void test_results_independent_of_load(void)
         }
         CHECK(idle.n == busy.n);
         for (int i = 0; i < idle.n && i < busy.n; i++) {
-            CHECK_MSG(idle.episodes[i].pursuer_score == busy.episodes[i].pursuer_score &&
+            CHECK_MSG(idle.episodes[i].score[0] == busy.episodes[i].score[0] &&
                           idle.episodes[i].steps == busy.episodes[i].steps,
-                      "episode %d: %g/%d idle, %g/%d busy (%s %s)", i, idle.episodes[i].pursuer_score,
-                      idle.episodes[i].steps, busy.episodes[i].pursuer_score, busy.episodes[i].steps,
-                      busy.episodes[i].pursuer_fault.detail, busy.episodes[i].evader_fault.detail);
+                      "episode %d: %g/%d idle, %g/%d busy (%s %s)", i, idle.episodes[i].score[0],
+                      idle.episodes[i].steps, busy.episodes[i].score[0], busy.episodes[i].steps,
+                      busy.episodes[i].fault[0].detail, busy.episodes[i].fault[1].detail);
         }
-        CHECK_INT(busy.pursuer_faults + busy.evader_faults, 0);
+        CHECK_INT(busy.faults[0] + busy.faults[1], 0);
         match_result_release(&idle);
         match_result_release(&busy);
     }

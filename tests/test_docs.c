@@ -61,7 +61,10 @@ static void test_examples_match_baselines(void)
 
 static void test_documented_api_exists(void)
 {
-    char *hdr = read_rel("include/fmsp_policy.h");
+    char *policy = read_rel("include/fmsp_policy.h"), *rng = read_rel("include/fmsp_rng.h");
+    char *hdr = policy && rng ? xasprintf("%s%s", policy, rng) : NULL;
+    free(policy);
+    free(rng);
     const char *names[] = {"fmsp_step", "fmsp_done", "fmsp_distance", "fmsp_wrap_angle",
                            "fmsp_clamp", "fmsp_rng_uniform", "fmsp_rng_range", "fmsp_rng_normal",
                            "fmsp_rng_u64", "fmsp_rng_seed", "FMSP_SIDE", "last_vx", "max_steps"};

@@ -209,9 +209,9 @@ static void run_one(const Hostile *h, int side)
     int is_episode_fault = strstr(h->name, "_episode_2") != NULL;
     for (int i = 0; i < r.n; i++) {
         const EpisodeResult *ep = &r.episodes[i];
-        const Fault *mine = side == FMSP_PURSUER ? &ep->pursuer_fault : &ep->evader_fault;
-        const Fault *theirs = side == FMSP_PURSUER ? &ep->evader_fault : &ep->pursuer_fault;
-        double their_score = side == FMSP_PURSUER ? ep->evader_score : ep->pursuer_score;
+        const Fault *mine = side == FMSP_PURSUER ? &ep->fault[0] : &ep->fault[1];
+        const Fault *theirs = side == FMSP_PURSUER ? &ep->fault[1] : &ep->fault[0];
+        double their_score = side == FMSP_PURSUER ? ep->score[1] : ep->score[0];
         FaultKind want = is_episode_fault && i != 2 ? FAULT_NONE : h->expect;
         CHECK_MSG(mine->kind == want, "%s (side %d) episode %d: fault '%s' (%s), want '%s'", h->name,
                   side, i, fault_name(mine->kind), mine->detail, fault_name(want));
@@ -276,7 +276,7 @@ static void test_honest_results_unaffected(void)
     CHECK(alone.n == again.n);
     for (int i = 0; i < alone.n && i < again.n; i++) {
         CHECK(alone.episodes[i].steps == again.episodes[i].steps);
-        CHECK(alone.episodes[i].pursuer_score == again.episodes[i].pursuer_score);
+        CHECK(alone.episodes[i].score[0] == again.episodes[i].score[0]);
     }
     match_result_release(&alone);
     match_result_release(&again);
@@ -308,14 +308,14 @@ static void test_mixed_tournament(void)
     if (t.results) {
         /* honest pursuer (row 1) vs honest evader (column 1) */
         const MatchResult *r = &t.results[1 * t.n_evaders + 1];
-        CHECK(r->pursuer_mean == alone.pursuer_mean);
-        CHECK(r->pursuer_faults == 0 && r->evader_faults == 0);
+        CHECK(r->mean[0] == alone.mean[0]);
+        CHECK(r->faults[0] == 0 && r->faults[1] == 0);
         /* the honest pursuer beats both hostile evaders completely */
-        CHECK(t.results[1 * t.n_evaders + 0].pursuer_mean == 1.0);
-        CHECK(t.results[1 * t.n_evaders + 2].pursuer_mean == 1.0);
+        CHECK(t.results[1 * t.n_evaders + 0].mean[0] == 1.0);
+        CHECK(t.results[1 * t.n_evaders + 2].mean[0] == 1.0);
         /* the segfaulting pursuer loses everything, and is charged for it */
-        CHECK(t.results[0 * t.n_evaders + 1].evader_mean == 1.0);
-        CHECK_INT(t.results[0 * t.n_evaders + 1].pursuer_faults, m.episodes);
+        CHECK(t.results[0 * t.n_evaders + 1].mean[1] == 1.0);
+        CHECK_INT(t.results[0 * t.n_evaders + 1].faults[0], m.episodes);
     }
     tournament_release(&t);
     match_result_release(&alone);

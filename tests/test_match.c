@@ -70,7 +70,7 @@ static void test_deterministic(void)
     CHECK(match_play(&m, pursuer_obj, evader_obj, on_step, &a, &ra, err, sizeof err) == FMSP_OK);
     CHECK(match_play(&m, pursuer_obj, evader_obj, on_step, &b, &rb, err, sizeof err) == FMSP_OK);
     CHECK(a.hash == b.hash && a.steps == b.steps && a.steps > 100);
-    CHECK(ra.pursuer_mean == rb.pursuer_mean);
+    CHECK(ra.mean[0] == rb.mean[0]);
     m.seed = 2;
     Trace c = {0xcbf29ce484222325ULL, 0};
     MatchResult rc;
@@ -94,7 +94,7 @@ static void test_golden(void)
         steps += r.episodes[i].steps;
     CHECK_INT(r.captures, 12);
     CHECK_INT(steps, GOLDEN_STEPS);
-    CHECK_NEAR(r.pursuer_mean, GOLDEN_MEAN, 1e-12);
+    CHECK_NEAR(r.mean[0], GOLDEN_MEAN, 1e-12);
     match_result_release(&r);
 }
 
@@ -117,7 +117,7 @@ static void test_batch_and_mode_invariant(void)
     m.mode = RUNNER_INPROC;
     MatchResult in;
     CHECK(match_play(&m, pursuer_obj, random_obj, NULL, NULL, &in, err, sizeof err) == FMSP_OK);
-    CHECK(in.pursuer_mean == ref.pursuer_mean);
+    CHECK(in.mean[0] == ref.mean[0]);
     match_result_release(&in);
     match_result_release(&ref);
 }
@@ -144,10 +144,10 @@ static void test_wrong_side_is_a_load_fault(void)
     char err[256];
     /* the evader object offered as the pursuer */
     CHECK(match_play(&m, evader_obj, evader_obj, NULL, NULL, &r, err, sizeof err) == FMSP_OK);
-    CHECK_INT(r.pursuer_faults, r.n);
-    CHECK(r.episodes[0].pursuer_fault.kind == FAULT_LOAD);
-    CHECK_STR_HAS(r.episodes[0].pursuer_fault.detail, "FMSP_SIDE(FMSP_EVADER)");
-    CHECK(r.evader_mean == 1.0);
+    CHECK_INT(r.faults[0], r.n);
+    CHECK(r.episodes[0].fault[0].kind == FAULT_LOAD);
+    CHECK_STR_HAS(r.episodes[0].fault[0].detail, "FMSP_SIDE(FMSP_EVADER)");
+    CHECK(r.mean[1] == 1.0);
     match_result_release(&r);
     m.episodes = 0;
     CHECK(match_play(&m, pursuer_obj, evader_obj, NULL, NULL, &r, err, sizeof err) == FMSP_ERR_ARG);
@@ -167,7 +167,7 @@ static void test_tournament(void)
     CHECK(tournament_run(&t, 2, NULL, NULL, err, sizeof err) == FMSP_OK);
     CHECK_INT(t.n_pursuers * t.n_evaders, 2);
     CHECK(t.results[0].n == 4 && t.results[1].n == 4);
-    CHECK_NEAR(tournament_pursuer_mean(&t, 0), (t.results[0].pursuer_mean + t.results[1].pursuer_mean) / 2, 1e-12);
+    CHECK_NEAR(tournament_pursuer_mean(&t, 0), (t.results[0].mean[0] + t.results[1].mean[0]) / 2, 1e-12);
     tournament_release(&t);
     Tournament e;
     tournament_init(&e, &m);

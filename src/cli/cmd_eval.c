@@ -47,11 +47,11 @@ static void on_progress(void *ctx, int done, int total, const TourEntry *p, cons
             return; /* the table follows at once when all are done */
         pr->last_print = now;
         fprintf(stderr, "[%d/%d matches] %s vs %s: %.2f\n", done, total, p->name, e->name,
-                r->pursuer_mean);
+                r->mean[0]);
         return;
     }
     fprintf(stderr, "\r[%d/%d] %s vs %s: %.2f   ", done, total, p->name, e->name,
-            r->pursuer_mean);
+            r->mean[0]);
     if (done == total)
         fprintf(stderr, "\r%*s\r", 70, "");
     fflush(stderr);
@@ -89,7 +89,7 @@ static void print_faults(const Tournament *t, const MatchResult *r, const char *
     int counts[FAULT__COUNT] = {0};
     const char *first[FAULT__COUNT] = {0};
     for (int k = 0; k < r->n; k++) {
-        const Fault *f = pursuer_side ? &r->episodes[k].pursuer_fault : &r->episodes[k].evader_fault;
+        const Fault *f = pursuer_side ? &r->episodes[k].fault[0] : &r->episodes[k].fault[1];
         if (f->kind == FAULT_NONE)
             continue;
         counts[f->kind]++;
@@ -126,7 +126,7 @@ static void print_table(const Tournament *t, const char *scenario)
             if (r->n == 0)
                 snprintf(cell, sizeof cell, "(not played)");
             else
-                snprintf(cell, sizeof cell, "%.2f+-%.2f %3.0f%%", r->pursuer_mean, r->pursuer_ci95,
+                snprintf(cell, sizeof cell, "%.2f+-%.2f %3.0f%%", r->mean[0], r->ci95[0],
                          100.0 * r->captures / r->n);
             printf("%*s", wc, cell);
         }
@@ -164,7 +164,7 @@ static void print_table(const Tournament *t, const char *scenario)
     for (int i = 0; i < t->n_pursuers; i++)
         for (int j = 0; j < t->n_evaders; j++) {
             const MatchResult *r = &t->results[i * t->n_evaders + j];
-            if (r->pursuer_faults || r->evader_faults) {
+            if (r->faults[0] || r->faults[1]) {
                 if (!any++)
                     printf("\nfaults (the faulting side scores 0 in that episode):\n");
                 print_faults(t, r, t->pursuers[i].name, t->evaders[j].name, 1);
@@ -222,19 +222,19 @@ static int write_json(const Tournament *t, const char *scenario, const char *pat
                 json_array_append_new(
                     eps, json_pack("{s:s, s:i, s:b, s:f, s:f, s:o, s:o}", "seed", seed_str,
                                    "steps", e->steps, "captured",
-                                   e->captured, "pursuer_score", e->pursuer_score,
-                                   "evader_score", e->evader_score, "pursuer_fault",
-                                   fault_json(&e->pursuer_fault), "evader_fault",
-                                   fault_json(&e->evader_fault)));
+                                   e->captured, "pursuer_score", e->score[0],
+                                   "evader_score", e->score[1], "pursuer_fault",
+                                   fault_json(&e->fault[0]), "evader_fault",
+                                   fault_json(&e->fault[1])));
             }
             json_array_append_new(
                 matches,
                 json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:o}", "pursuer",
                           t->pursuers[i].name, "evader", t->evaders[j].name, "pursuer_mean",
-                          r->pursuer_mean, "pursuer_ci95", r->pursuer_ci95, "evader_mean",
-                          r->evader_mean, "capture_rate", (double)r->captures / r->n,
-                          "pursuer_faults", r->pursuer_faults, "evader_faults",
-                          r->evader_faults, "replays", r->replays, "episodes", eps));
+                          r->mean[0], "pursuer_ci95", r->ci95[0], "evader_mean",
+                          r->mean[1], "capture_rate", (double)r->captures / r->n,
+                          "pursuer_faults", r->faults[0], "evader_faults",
+                          r->faults[1], "replays", r->replays, "episodes", eps));
         }
     json_object_set_new(root, "matches", matches);
     int rc = 0;

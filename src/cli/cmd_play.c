@@ -159,16 +159,16 @@ int cmd_play(int argc, char **argv)
             const EpisodeResult *er = &r.episodes[0];
             fprintf(f, "{\"type\":\"end\",\"steps\":%d,\"captured\":%s,\"pursuer_score\":%.17g,"
                        "\"evader_score\":%.17g",
-                    er->steps, er->captured ? "true" : "false", er->pursuer_score,
-                    er->evader_score);
-            print_fault(f, "pursuer_fault", &er->pursuer_fault);
-            print_fault(f, "evader_fault", &er->evader_fault);
+                    er->steps, er->captured ? "true" : "false", er->score[0],
+                    er->score[1]);
+            print_fault(f, "pursuer_fault", &er->fault[0]);
+            print_fault(f, "evader_fault", &er->fault[1]);
             fprintf(f, "}\n");
             fflush(f); /* the trace before the summary, even on one terminal */
             FILE *summary = f == stdout ? stderr : stdout;
             fprintf(summary, "episode %ld: %s after %d steps; pursuer %.3f, evader %.3f\n",
                     episode, er->captured ? "captured" : "not captured", er->steps,
-                    er->pursuer_score, er->evader_score);
+                    er->score[0], er->score[1]);
             match_result_release(&r);
         }
         if (f != stdout && fclose(f) != 0) {

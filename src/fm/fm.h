@@ -71,10 +71,11 @@ typedef struct FmMessage {
 typedef enum FmTask { FM_TASK_NEW, FM_TASK_IMPROVE, FM_TASK_NOVEL, FM_TASK_REPAIR, FM_TASK_JUDGE } FmTask;
 typedef struct FmHint {
     FmTask task;
-    int side;                 /* FMSP_PURSUER or FMSP_EVADER */
+    int side;                 /* 1 or 2: the domain's side */
     const char *const *parents;
     int n_parents;
     uint64_t seed;            /* per-request seed, for reproducibility */
+    const char *domain;       /* "cartag" (NULL too) or "gandalf" */
 } FmHint;
 
 typedef struct FmRequest {

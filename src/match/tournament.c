@@ -144,8 +144,8 @@ FmspErr tournament_run(Tournament *t, int jobs, TourProgressFn progress, void *c
     int total = t->n_pursuers * t->n_evaders;
     MatchJob *mj = xcalloc((size_t)total, sizeof *mj);
     for (int k = 0; k < total; k++) {
-        mj[k].pursuer_obj = t->pursuers[k / t->n_evaders].compiled.object_path;
-        mj[k].evader_obj = t->evaders[k % t->n_evaders].compiled.object_path;
+        mj[k].obj[0] = t->pursuers[k / t->n_evaders].compiled.object_path;
+        mj[k].obj[1] = t->evaders[k % t->n_evaders].compiled.object_path;
     }
     Progress pr = {t, mj, progress, ctx};
     double t0 = util_now();
@@ -167,7 +167,7 @@ double tournament_pursuer_mean(const Tournament *t, int i)
     int played = 0;
     for (int j = 0; j < t->n_evaders; j++)
         if (t->results[i * t->n_evaders + j].n > 0) {
-            s += t->results[i * t->n_evaders + j].pursuer_mean;
+            s += t->results[i * t->n_evaders + j].mean[0];
             played++;
         }
     return played ? s / played : 0;
@@ -179,7 +179,7 @@ double tournament_evader_mean(const Tournament *t, int j)
     int played = 0;
     for (int i = 0; i < t->n_pursuers; i++)
         if (t->results[i * t->n_evaders + j].n > 0) {
-            s += t->results[i * t->n_evaders + j].evader_mean;
+            s += t->results[i * t->n_evaders + j].mean[1];
             played++;
         }
     return played ? s / played : 0;

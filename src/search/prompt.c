@@ -39,10 +39,6 @@ static void text_add(Text *t, const char *fmt, ...)
     t->len += (size_t)n;
 }
 
-static const char *side_name(int side)
-{
-    return side == FMSP_PURSUER ? "pursuer (the car)" : "evader (the pedestrian)";
-}
 
 static void add_source(Text *t, const PromptPolicy *p)
 {
@@ -61,13 +57,6 @@ static void add_source(Text *t, const PromptPolicy *p)
         text_add(t, "```c\n%s%s```\n\n", src, len && src[len - 1] == '\n' ? "" : "\n");
 }
 
-static const char answer_format[] =
-    "## Answer format\n"
-    "Start with one or two sentences naming the idea of your policy. Then give the\n"
-    "complete C source file in a single ```c fenced block: it must include\n"
-    "\"fmsp_policy.h\", declare FMSP_SIDE(...), and define fmsp_create, fmsp_act and\n"
-    "fmsp_free.\n";
-
 static const char edit_format[] =
     "Instead of a whole file you may change the first policy shown with edit blocks,\n"
     "each SEARCH text copied exactly from it and matching exactly once:\n"
@@ -77,37 +66,23 @@ static const char edit_format[] =
     "(new lines)\n"
     ">>>>>>> REPLACE\n";
 
-char *prompt_system(void)
+char *prompt_system(const Domain *d)
 {
     Text t = {0};
-    text_add(&t,
-             "You are an expert in differential games, pursuit-evasion and robotics, and a\n"
-             "careful C programmer. You write policies for Car Tag, a pursuer-evader game, as\n"
-             "single C source files against the fmsp policy API. Policies play each other in\n"
-             "a sandbox: they cannot read files, use the network or start processes, and a\n"
-             "crash, time-out or NaN control loses the episode. Your policies are judged by\n"
-             "how well they play and, in some searches, by how different they are from\n"
-             "existing ones.\n\n"
-             "# Policy-writing guide\n\n%s\n",
-             fmsp_doc_writing_policies);
+    text_add(&t, "%s# Policy-writing guide\n\n%s\n", d->persona, d->guide);
     return t.s;
-}
-
-static void add_params(Text *t, const FmspParams *p)
-{
-    text_add(t,
-             "Game parameters for this run: vp=%g R=%g ve=%g l=%g dt=%g T=%g, %s (read them "
-             "from obs->params; do not hard-code them).\n\n",
-             p->vp, p->R, p->ve, p->l, p->dt, p->T,
-             p->walls ? "square arena with walls" : "open plane, no walls");
 }
 
 char *prompt_user(const PromptSpec *spec)
 {
     Text t = {0};
-    const char *side = side_name(spec->side);
-    if (spec->params)
-        add_params(&t, spec->params);
+    const Domain *d = spec->domain;
+    const char *side = d->side_long[spec->side];
+    if (spec->game) {
+        char game[1024];
+        d->describe(spec->game, game, sizeof game);
+        text_add(&t, "%s", game);
+    }
     int show_parents = spec->n_parents > 0 && spec->task != FM_TASK_NEW;
     switch (spec->task) {
     case FM_TASK_IMPROVE:
@@ -141,14 +116,15 @@ char *prompt_user(const PromptSpec *spec)
                      side);
         break;
     default:
-        text_add(&t, "Write a new %s policy for Car Tag. Aim for a strong strategy.\n\n", side);
+        text_add(&t, "Write a new %s policy for %s. Aim for a strong strategy.\n\n", side,
+                 d->title);
         break;
     }
     if (show_parents) {
         for (int i = 0; i < spec->n_parents; i++)
             add_source(&t, &spec->parents[i]);
     }
-    text_add(&t, "%s", answer_format);
+    text_add(&t, "%s", d->answer_format);
     if (show_parents)
         text_add(&t, "%s", edit_format);
     return t.s;
@@ -164,14 +140,15 @@ char *prompt_repair(const char *reason)
     return t.s;
 }
 
-char *prompt_judge(int side, const char *candidate, const char *const *others, int n_others)
+char *prompt_judge(const Domain *d, int side, const char *candidate, const char *const *others,
+                   int n_others)
 {
     Text t = {0};
     text_add(&t,
              "Here is a new %s policy, followed by existing ones. Is the new policy "
              "interestingly different from every existing one: a different strategy, not "
              "just different numbers or style? Answer with one word: yes or no.\n\n",
-             side_name(side));
+             d->side_long[side]);
     PromptPolicy cand = {"new policy", candidate, NAN, NULL};
     add_source(&t, &cand);
     for (int i = 0; i < n_others; i++) {

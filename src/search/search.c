@@ -30,6 +30,7 @@
 #include "../fm/embed.h"
 #include "../fm/extract.h"
 #include "../domains/cartag/cartag.h"
+#include "../domains/domain.h"
 #include "archive.h"
 #include "prompt.h"
 
@@ -144,6 +145,7 @@ typedef struct Slot {
 } Slot;
 
 struct Search {
+    const Domain *dom;   /* the game (cfg.domain) */
     SearchStop stopped;  /* why the last search_run returned FMSP_OK */
     int net_fail_streak; /* model calls failed in a row by the network/HTTP */
     SearchConfig cfg;
@@ -169,17 +171,17 @@ struct Search {
 
 static int sidx(int side)
 {
-    return side == FMSP_PURSUER ? 0 : 1;
+    return side == DOMAIN_SIDE_1 ? 0 : 1;
 }
 
 static int other(int side)
 {
-    return side == FMSP_PURSUER ? FMSP_EVADER : FMSP_PURSUER;
+    return side == DOMAIN_SIDE_1 ? DOMAIN_SIDE_2 : DOMAIN_SIDE_1;
 }
 
 static int side_of_iteration(int it)
 {
-    return it % 2 == 0 ? FMSP_PURSUER : FMSP_EVADER;
+    return it % 2 == 0 ? DOMAIN_SIDE_1 : DOMAIN_SIDE_2;
 }
 
 static uint64_t mix(uint64_t seed, uint64_t a, uint64_t b)
@@ -381,8 +383,8 @@ static FmspErr evaluate(Search *s, int side, int64_t id, const char *object, int
         if (id > 0 && pair_get(&s->pairs, id, opp[i], &sc))
             continue;
         const ArchiveEntry *o = find_entry(s, other(side), opp[i]);
-        jobs[nj].pursuer_obj = side == FMSP_PURSUER ? object : o->object_path;
-        jobs[nj].evader_obj = side == FMSP_PURSUER ? o->object_path : object;
+        jobs[nj].obj[0] = side == DOMAIN_SIDE_1 ? object : o->object_path;
+        jobs[nj].obj[1] = side == DOMAIN_SIDE_1 ? o->object_path : object;
         which[nj++] = i;
     }
     FmspErr e = nj ? match_play_many(&s->cfg.eval, jobs, nj, s->threads, NULL, NULL, err, errlen)
@@ -393,13 +395,13 @@ static FmspErr evaluate(Search *s, int side, int64_t id, const char *object, int
             pair_get(&s->pairs, id, opp[i], &scores[i]);
     for (int j = 0; j < nj && !e; j++) {
         const MatchResult *r = &jobs[j].result;
-        double own = side == FMSP_PURSUER ? r->pursuer_mean : r->evader_mean;
+        double own = side == DOMAIN_SIDE_1 ? r->mean[0] : r->mean[1];
         scores[which[j]] = own;
         if (id > 0) {
             pair_put(&s->pairs, id, opp[which[j]], own);
-            StoreEval ev = {id, opp[which[j]], iteration, own, r->pursuer_ci95, r->n,
-                            side == FMSP_PURSUER ? r->pursuer_faults : r->evader_faults,
-                            side == FMSP_PURSUER ? r->evader_faults : r->pursuer_faults, NULL};
+            StoreEval ev = {id, opp[which[j]], iteration, own, r->ci95[sidx(side)], r->n,
+                            side == DOMAIN_SIDE_1 ? r->faults[0] : r->faults[1],
+                            side == DOMAIN_SIDE_1 ? r->faults[1] : r->faults[0], NULL};
             if (store_eval_add(s->db, &ev))
                 e = db_fail(s, FMSP_ERR_DB, err, errlen, "recording an evaluation");
         }
@@ -448,7 +450,7 @@ static int uses_quality(const Search *s)
 static FmspErr rescore(Search *s, int iteration, char *err, size_t errlen)
 {
     for (int k = 0; k < 2; k++) {
-        int side = k == 0 ? FMSP_PURSUER : FMSP_EVADER;
+        int side = k == 0 ? DOMAIN_SIDE_1 : DOMAIN_SIDE_2;
         const Archive *oa = &s->arch[sidx(other(side))];
         int64_t *old = s->sample[k];
         int n_old = s->n_sample[k];
@@ -500,7 +502,7 @@ static FmspErr rescore(Search *s, int iteration, char *err, size_t errlen)
     if (e)
         return db_fail(s, e, err, errlen, "saving opponent samples");
     for (int k = 0; k < 2 && !e; k++) {
-        int side = k == 0 ? FMSP_PURSUER : FMSP_EVADER;
+        int side = k == 0 ? DOMAIN_SIDE_1 : DOMAIN_SIDE_2;
         Archive *a = &s->arch[k];
         for (int i = 0; i < a->n && !e; i++) {
             double q;
@@ -523,10 +525,14 @@ static void search_alloc(Search **out, const SearchConfig *cfg, const CompileCon
     Search *s = xcalloc(1, sizeof *s);
     s->cfg = *cfg;
     s->cc = *cc;
-    archive_init(&s->arch[0], FMSP_PURSUER);
-    archive_init(&s->arch[1], FMSP_EVADER);
-    archive_init(&s->base[0], FMSP_PURSUER);
-    archive_init(&s->base[1], FMSP_EVADER);
+    s->dom = domain_find(cfg->domain);
+    if (!s->dom)
+        s->dom = &domain_cartag;
+    s->cfg.eval.domain = s->dom;
+    archive_init(&s->arch[0], DOMAIN_SIDE_1);
+    archive_init(&s->arch[1], DOMAIN_SIDE_2);
+    archive_init(&s->base[0], DOMAIN_SIDE_1);
+    archive_init(&s->base[1], DOMAIN_SIDE_2);
     s->k = cfg->in_flight < 1 ? 1 : (cfg->in_flight > 64 ? 64 : cfg->in_flight);
     s->slots = xcalloc((size_t)s->k, sizeof *s->slots);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -586,9 +592,9 @@ static FmspErr open_client(Search *s, char *err, size_t errlen)
 
 /* The simple seeds of the archives (as in the paper: start from a basic
  * policy per side); a side without one is seeded with its first baseline. */
-static int is_seed_name(const char *name, int side)
+static int is_seed_name(const Domain *d, const char *name, int side)
 {
-    return strcmp(name, side == FMSP_PURSUER ? "pursuer_pure_pursuit" : "evader_flee") == 0;
+    return strcmp(name, d->simple_seed[side]) == 0;
 }
 
 /* A database whose set-up never committed (a start killed with kill -9)
@@ -670,8 +676,17 @@ FmspErr search_create(const SearchConfig *cfg, const CompileConfig *cc, const ch
                 compile_result_release(&r);
                 break;
             }
+            const Domain *of = domain_of_side_macro(r.side_macro);
+            if (of && of != s->dom) {
+                fmsp_errf(err, errlen, "baseline '%s' in '%s' is a %s policy, but this run plays %s",
+                          name, cfg->baselines_dir, of->title, s->dom->title);
+                e = FMSP_ERR_ARG;
+                free(src);
+                compile_result_release(&r);
+                break;
+            }
             int side = r.side;
-            int seed = strcmp(cfg->seeds, "all") == 0 || is_seed_name(name, side);
+            int seed = strcmp(cfg->seeds, "all") == 0 || is_seed_name(s->dom, name, side);
             /* pass 0 stores the named seeds, pass 1 the rest; a side with no
              * named seed is seeded with its first baseline */
             if ((pass == 0) != seed) {
@@ -718,8 +733,8 @@ FmspErr search_create(const SearchConfig *cfg, const CompileConfig *cc, const ch
         free(files[i]);
     free(files);
     if (!e && (seeded[0] == 0 || seeded[1] == 0)) {
-        fmsp_errf(err, errlen, "the baselines in '%s' need at least one pursuer and one evader",
-                  cfg->baselines_dir);
+        fmsp_errf(err, errlen, "the baselines in '%s' need at least one %s and one %s (of %s)",
+                  cfg->baselines_dir, s->dom->side_name[1], s->dom->side_name[2], s->dom->title);
         e = FMSP_ERR_NOTFOUND;
     }
     if (!e)
@@ -898,12 +913,12 @@ static FmspErr slot_build_prompt(Search *s, Slot *sl, char *err, size_t errlen)
         char opp[512];
         int nb = s->base[sidx(other(sl->side))].n;
         snprintf(opp, sizeof opp, "the %d human-designed %s baselines%s", nb,
-                 sl->side == FMSP_PURSUER ? "evader" : "pursuer",
+                 s->dom->side_name[other(sl->side)],
                  s->cfg.algo == ALGO_VFMSP ? " and the current opposing policy"
                                            : " and a sample of the opposing archive");
-        PromptSpec spec = {prompt_algo(s->cfg.algo), sl->task, sl->side, &s->cfg.eval.params,
+        PromptSpec spec = {prompt_algo(s->cfg.algo), sl->task, sl->side, s->dom, &s->cfg.eval,
                            pp, n, opp};
-        sl->system = prompt_system();
+        sl->system = prompt_system(s->dom);
         sl->messages[0] = prompt_user(&spec);
         sl->n_messages = 1;
     }
@@ -1031,7 +1046,7 @@ static FmspErr slot_submit(Search *s, Slot *sl, FmResponse *recorded, int *have_
     }
     FmHint hint = {sl->attempt == 0 ? sl->task : FM_TASK_REPAIR, sl->side,
                    (const char *const *)sl->parent_sources, sl->n_parents,
-                   mix(sl->seed, (uint64_t)sl->attempt, 0x4841)};
+                   mix(sl->seed, (uint64_t)sl->attempt, 0x4841), s->dom->name};
     const char *failed[1];
     if (sl->attempt > 0 && sl->source) {
         failed[0] = sl->source;
@@ -1100,8 +1115,8 @@ static int smoke_test(Search *s, Slot *sl, char *why, size_t whylen, FmspErr *en
     MatchResult r;
     char err[512];
     const char *mine = sl->compiled.object_path, *theirs = ob->entries[0].object_path;
-    FmspErr e = match_play(&mc, sl->side == FMSP_PURSUER ? mine : theirs,
-                           sl->side == FMSP_PURSUER ? theirs : mine, NULL, NULL, &r, err,
+    FmspErr e = match_play(&mc, sl->side == DOMAIN_SIDE_1 ? mine : theirs,
+                           sl->side == DOMAIN_SIDE_1 ? theirs : mine, NULL, NULL, &r, err,
                            sizeof err);
     if (e) {
         fmsp_errf(why, whylen, "%s", err);
@@ -1110,8 +1125,8 @@ static int smoke_test(Search *s, Slot *sl, char *why, size_t whylen, FmspErr *en
     }
     int ok = 1;
     for (int i = 0; i < r.n && ok; i++) {
-        const Fault *f = sl->side == FMSP_PURSUER ? &r.episodes[i].pursuer_fault
-                                                  : &r.episodes[i].evader_fault;
+        const Fault *f = sl->side == DOMAIN_SIDE_1 ? &r.episodes[i].fault[0]
+                                                  : &r.episodes[i].fault[1];
         if (f->kind != FAULT_NONE) {
             fmsp_errf(why, whylen, "runtime fault in a test episode (%s): %s",
                       fault_name(f->kind), f->detail);
@@ -1173,11 +1188,19 @@ static FmspErr slot_on_answer(Search *s, Slot *sl, FmResponse *r, char *err, siz
                          sl->compiled.diagnostics ? sl->compiled.diagnostics : "");
                 compile_result_release(&sl->compiled);
                 sl->has_object = 0;
+            } else if (domain_of_side_macro(sl->compiled.side_macro) &&
+                       domain_of_side_macro(sl->compiled.side_macro) != s->dom) {
+                fail_status = "refused";
+                snprintf(why, sizeof why, "the policy is written for %s (FMSP_SIDE(%s)); this run "
+                                          "plays %s: include \"%s\" and declare FMSP_SIDE(%s)",
+                         domain_of_side_macro(sl->compiled.side_macro)->title,
+                         sl->compiled.side_macro, s->dom->title, s->dom->header,
+                         s->dom->side_macro[sl->side]);
             } else if (sl->compiled.side != sl->side) {
                 fail_status = "refused";
                 snprintf(why, sizeof why, "the policy declares the wrong side: this iteration "
                                           "needs FMSP_SIDE(%s)",
-                         sl->side == FMSP_PURSUER ? "FMSP_PURSUER" : "FMSP_EVADER");
+                         s->dom->side_macro[sl->side]);
             } else {
                 int played = smoke_test(s, sl, why, sizeof why, &engine);
                 if (played == 0)
@@ -1251,10 +1274,11 @@ static int judge_novel(Search *s, Slot *sl, char *err, size_t errlen, FmspErr *e
         free(cerr);
         return v;
     }
-    char *q = prompt_judge(sl->side, sl->source, others, m);
+    char *q = prompt_judge(s->dom, sl->side, sl->source, others, m);
     FmMessage msg = {"user", q};
     const char *cand[4] = {sl->source, others[0], others[1], others[2]};
-    FmHint hint = {FM_TASK_JUDGE, sl->side, cand, m + 1, mix(sl->seed, JUDGE_ATTEMPT, 0x4A)};
+    FmHint hint = {FM_TASK_JUDGE, sl->side, cand, m + 1, mix(sl->seed, JUDGE_ATTEMPT, 0x4A),
+                   s->dom->name};
     FmRequest req = {NULL, &msg, 1, &hint, (uint64_t)key, key};
     *e = fm_complete(s->fm, &req, &r);
     int v = -1;
@@ -1274,11 +1298,11 @@ static int judge_novel(Search *s, Slot *sl, char *err, size_t errlen, FmspErr *e
     return v;
 }
 
-static ArchiveEntry slot_to_entry(Slot *sl, int dim, int64_t id, double quality)
+static ArchiveEntry slot_to_entry(const Search *s, Slot *sl, int dim, int64_t id, double quality)
 {
     ArchiveEntry en = {0};
     en.id = id;
-    en.name = xasprintf("%s_it%d", sl->side == FMSP_PURSUER ? "pursuer" : "evader", sl->iteration);
+    en.name = xasprintf("%s_it%d", s->dom->side_name[sl->side], sl->iteration);
     en.source = xstrdup(sl->source);
     en.object_path = xstrdup(sl->compiled.object_path);
     en.embedding = xmalloc(sizeof(float) * (size_t)dim);
@@ -1305,7 +1329,7 @@ static FmspErr slot_finalize(Search *s, Slot *sl, char *err, size_t errlen)
                                 (long long)sl->parents[i]);
     snprintf(parents + off, sizeof parents - off, "]");
     char name[64];
-    snprintf(name, sizeof name, "%s_it%d", sl->side == FMSP_PURSUER ? "pursuer" : "evader",
+    snprintf(name, sizeof name, "%s_it%d", s->dom->side_name[sl->side],
              sl->iteration);
     StorePolicy p = {0};
     p.side = sl->side;
@@ -1417,10 +1441,10 @@ static FmspErr slot_finalize(Search *s, Slot *sl, char *err, size_t errlen)
             if (replace >= 0) {
                 if (store_policy_set_archive(s->db, a->entries[replace].id, 0))
                     e = db_fail(s, FMSP_ERR_DB, err, errlen, "updating the archive");
-                ArchiveEntry en = slot_to_entry(sl, s->dim, p.id, q);
+                ArchiveEntry en = slot_to_entry(s, sl, s->dim, p.id, q);
                 archive_replace(a, replace, &en);
             } else {
-                ArchiveEntry en = slot_to_entry(sl, s->dim, p.id, q);
+                ArchiveEntry en = slot_to_entry(s, sl, s->dim, p.id, q);
                 archive_add(a, &en);
             }
             if (!e && store_policy_set_archive(s->db, p.id, 1))
@@ -1621,7 +1645,7 @@ FmspErr search_dry_run(Search *s, char **pursuer_prompt, char **evader_prompt, c
             return e;
         }
         char *text = slot_prompt_text(&sl);
-        if (sl.side == FMSP_PURSUER)
+        if (sl.side == DOMAIN_SIDE_1)
             *pursuer_prompt = text;
         else
             *evader_prompt = text;
@@ -1656,7 +1680,7 @@ FmspErr search_report(Search *s, SearchReport *rep, char *err, size_t errlen)
     memset(rep, 0, sizeof *rep);
     FmspErr e = FMSP_OK;
     for (int k = 0; k < 2 && !e; k++) {
-        int side = k == 0 ? FMSP_PURSUER : FMSP_EVADER;
+        int side = k == 0 ? DOMAIN_SIDE_1 : DOMAIN_SIDE_2;
         rep->archive[k] = s->arch[k].n;
         rep->best_vs_baselines[k] = NAN;
         rep->best_baseline_vs_baselines[k] = NAN;

@@ -1,5 +1,6 @@
 /*
- * search.h - the FMSP search loop: open-loop, vFMSP, NSSP and QDSP on Car Tag.
+ * search.h - the FMSP search loop: open-loop, vFMSP, NSSP and QDSP, on any
+ * domain (src/domains/domain.h: Car Tag, Gandalf).
  *
  * One iteration = one candidate policy for one side (sides alternate:
  * even iterations pursuers, odd evaders):
@@ -34,13 +35,15 @@ FmspErr search_algo_parse(const char *name, SearchAlgo *out);
 const char *search_algo_name(SearchAlgo algo);
 
 typedef struct SearchConfig {
+    char domain[16];          /* "cartag" (default) or "gandalf" */
     SearchAlgo algo;
     int iterations;           /* budget: iterations in all (both sides); default 40 */
     long max_tokens;          /* 0: no limit */
     double max_cost;          /* USD; 0: no limit */
     double max_seconds;       /* wall time of this invocation; 0: no limit */
     uint64_t seed;            /* default 1 */
-    MatchConfig eval;         /* game parameters, episodes per match (default 10), limits */
+    MatchConfig eval;         /* game settings (Car Tag's params, Gandalf's game and target),
+                                 episodes per match (default 10), limits */
     int opponents;            /* archive opponents sampled per side (default 3) */
     double novelty;           /* novelty threshold on embedding distance (default 0.03) */
     int judge;                /* NSSP/QDSP: also ask the model whether it is novel */
@@ -73,7 +76,7 @@ typedef struct SearchSideStats {
 typedef struct SearchProgress {
     int iteration;            /* last completed iteration */
     int iterations;           /* budget */
-    SearchSideStats side[2];  /* [0] pursuers, [1] evaders */
+    SearchSideStats side[2];  /* [0] side 1 (pursuers, attackers), [1] side 2 */
     long calls, failed_calls, tokens;
     double cost;
     int failures;             /* candidates that failed (no code, compile, fault...) */

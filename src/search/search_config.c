@@ -11,6 +11,7 @@
 
 #include "../core/util.h"
 #include "../domains/cartag/cartag.h"
+#include "../domains/domain.h"
 #include "search.h"
 
 static const char *const algo_names[] = {"open-loop", "vfmsp", "nssp", "qdsp"};
@@ -49,6 +50,8 @@ void search_config_default(SearchConfig *cfg)
     cfg->neighbours = 2;
     cfg->rescore_every = 10;
     cfg->in_flight = 4;
+    snprintf(cfg->domain, sizeof cfg->domain, "cartag");
+    gandalf_settings_default(&cfg->eval.gandalf);
     snprintf(cfg->seeds, sizeof cfg->seeds, "simple");
     snprintf(cfg->embed, sizeof cfg->embed, "builtin");
     snprintf(cfg->embed_model, sizeof cfg->embed_model, "text-embedding-3-small");
@@ -84,6 +87,24 @@ char *search_config_to_json(const SearchConfig *c)
                   c->fm.max_in_flight, "price_in_per_mtok", c->fm.price_in_per_mtok,
                   "price_out_per_mtok", c->fm.price_out_per_mtok, "seed",
                   (json_int_t)c->fm.seed));
+    json_object_set_new(root, "domain", json_string(c->domain));
+    if (strcmp(c->domain, "gandalf") == 0) {
+        const GandalfSettings *g = &c->eval.gandalf;
+        json_object_set_new(
+            root, "gandalf",
+            json_pack("{s:i, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:f, s:i, s:i}", "max_queries",
+                      g->game.max_queries, "ask_budget", g->game.ask_budget,
+                      "utility_questions", g->utility_questions, "target",
+                      g->kind == TARGET_SIMULATED ? "simulated"
+                                                  : fm_backend_name(g->target.backend),
+                      "target_model", g->target.model, "target_url", g->target.base_url,
+                      "target_key_env", g->target.api_key_env, "target_note",
+                      g->kind == TARGET_SIMULATED
+                          ? "simulated target: a rule-based test double, not a model"
+                          : "a chat model",
+                      "target_temperature", g->target.temperature, "target_max_tokens",
+                      g->target.max_tokens, "target_max_retries", g->target.max_retries));
+    }
     json_object_set_new(root, "embedding",
                         json_pack("{s:s, s:s, s:s, s:s}", "kind", c->embed, "model", c->embed_model,
                                   "url", c->embed_url, "key_env", c->embed_key_env));
@@ -138,6 +159,32 @@ FmspErr search_config_from_json(const char *text, SearchConfig *c, char *err, si
     c->rescore_every = (int)get_num(root, "rescore_every", c->rescore_every);
     c->in_flight = (int)get_num(root, "in_flight", c->in_flight);
     get_str(root, "seeds", c->seeds, sizeof c->seeds);
+    get_str(root, "domain", c->domain, sizeof c->domain);
+    if (!domain_find(c->domain)) {
+        fmsp_errf(err, errlen, "run config names an unknown domain '%s' (known: %s)", c->domain,
+                  domain_names());
+        json_decref(root);
+        return FMSP_ERR_PARSE;
+    }
+    json_t *g = json_object_get(root, "gandalf");
+    if (g) {
+        GandalfSettings *gs = &c->eval.gandalf;
+        gs->game.max_queries = (int)get_num(g, "max_queries", gs->game.max_queries);
+        gs->game.ask_budget = (int)get_num(g, "ask_budget", gs->game.ask_budget);
+        gs->utility_questions = (int)get_num(g, "utility_questions", gs->utility_questions);
+        const char *kind = json_string_value(json_object_get(g, "target"));
+        FmBackend tb;
+        if (kind && strcmp(kind, "simulated") != 0 && fm_backend_parse(kind, &tb) == FMSP_OK) {
+            gs->kind = TARGET_MODEL;
+            fm_config_default(&gs->target, tb);
+        }
+        get_str(g, "target_model", gs->target.model, sizeof gs->target.model);
+        get_str(g, "target_url", gs->target.base_url, sizeof gs->target.base_url);
+        get_str(g, "target_key_env", gs->target.api_key_env, sizeof gs->target.api_key_env);
+        gs->target.temperature = get_num(g, "target_temperature", gs->target.temperature);
+        gs->target.max_tokens = (int)get_num(g, "target_max_tokens", gs->target.max_tokens);
+        gs->target.max_retries = (int)get_num(g, "target_max_retries", gs->target.max_retries);
+    }
     get_str(root, "baselines_dir", c->baselines_dir, sizeof c->baselines_dir);
     json_t *em = json_object_get(root, "embedding");
     get_str(em, "kind", c->embed, sizeof c->embed);

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/util.h"
+#include "../../core/util.h"
 
 typedef enum { F_CAT, F_INT, F_REAL } FieldType;
 
