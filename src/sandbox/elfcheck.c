@@ -21,8 +21,17 @@ static const char *const forbidden_imports[] = {
     "sigaction", "chdir", "chroot", "mmap", "mprotect", "syscall", NULL,
 };
 
-static const char *const required[] = {"fmsp_create", "fmsp_act", "fmsp_free",
-                                       "fmsp_policy_side", NULL};
+/* Entry points: every policy defines the first three, and one domain's set
+ * of the rest (Car Tag: fmsp_act; a Gandalf attacker: fmsp_attack and
+ * fmsp_guess; a Gandalf defender: the system prompt and the two guards). */
+static const char *const required[] = {"fmsp_create", "fmsp_free", "fmsp_policy_side",
+                                       "fmsp_act", "fmsp_attack", "fmsp_guess",
+                                       "fmsp_system_prompt", "fmsp_input_guard",
+                                       "fmsp_output_guard", NULL};
+enum { N_COMMON = 3 };
+static const struct {
+    int first, count;
+} entry_sets[] = {{3, 1}, {4, 2}, {6, 3}};
 
 static int in_bounds(size_t off, size_t size, size_t len)
 {
@@ -235,7 +244,7 @@ static FmspErr check_policy(const void *image, size_t len, int linked, char *why
         free(sh);
         return FMSP_ERR_REFUSED;
     }
-    int found[4] = {0};
+    int found[sizeof required / sizeof required[0]] = {0};
     for (int i = 0; i < eh.e_shnum && !e; i++) {
         const char *name = "";
         if (sh[i].sh_name < strs->sh_size) {
@@ -347,10 +356,32 @@ static FmspErr check_policy(const void *image, size_t len, int linked, char *why
     }
     if (!e)
         e = check_segments(b, len, &eh, why, whylen);
-    for (int r = 0; required[r] && !e; r++) {
+    for (int r = 0; r < N_COMMON && !e; r++) {
         if (!found[r]) {
             fmsp_errf(why, whylen, "policy does not define %s%s", required[r],
-                      r == 3 ? " (declare FMSP_SIDE(...) at file scope)" : "");
+                      r == 2 ? " (declare FMSP_SIDE(...) at file scope)" : "");
+            e = FMSP_ERR_REFUSED;
+        }
+    }
+    /* the most complete set names what is missing (Car Tag's by default) */
+    int best = 0, best_have = -1;
+    for (int k = 0; k < 3 && !e; k++) {
+        int have = 0;
+        for (int i = 0; i < entry_sets[k].count; i++)
+            have += found[entry_sets[k].first + i];
+        if (have == entry_sets[k].count) {
+            best = -1;
+            break;
+        }
+        if (have > best_have) {
+            best_have = have;
+            best = k;
+        }
+    }
+    for (int i = 0; best >= 0 && !e && i < entry_sets[best].count; i++) {
+        if (!found[entry_sets[best].first + i]) {
+            fmsp_errf(why, whylen, "policy does not define %s",
+                      required[entry_sets[best].first + i]);
             e = FMSP_ERR_REFUSED;
         }
     }
