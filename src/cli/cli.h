@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 
+#include "domains/domain.h"
 #include "match/match.h"
 #include "sandbox/compile.h"
 
@@ -38,6 +39,15 @@ enum {
     OPT_MATCH_CPU,
     OPT_NO_SANDBOX,
     OPT_CC,
+    OPT_DOMAIN,
+    OPT_QUERIES,
+    OPT_ASK_BUDGET,
+    OPT_TARGET,
+    OPT_TARGET_MODEL,
+    OPT_TARGET_URL,
+    OPT_TARGET_KEY_ENV,
+    OPT_TARGET_TEMP,
+    OPT_UTILITY_QS,
     OPT_GAME_LAST
 };
 
@@ -52,13 +62,25 @@ enum {
         {"mem-mb", required_argument, 0, OPT_MEM_MB},                     \
         {"match-cpu", required_argument, 0, OPT_MATCH_CPU},               \
         {"no-sandbox", no_argument, 0, OPT_NO_SANDBOX},                   \
-        {"cc", required_argument, 0, OPT_CC}
+        {"cc", required_argument, 0, OPT_CC},                             \
+        {"domain", required_argument, 0, OPT_DOMAIN},                     \
+        {"queries", required_argument, 0, OPT_QUERIES},                   \
+        {"ask-budget", required_argument, 0, OPT_ASK_BUDGET},             \
+        {"target", required_argument, 0, OPT_TARGET},                     \
+        {"target-model", required_argument, 0, OPT_TARGET_MODEL},         \
+        {"target-url", required_argument, 0, OPT_TARGET_URL},             \
+        {"target-key-env", required_argument, 0, OPT_TARGET_KEY_ENV},     \
+        {"target-temperature", required_argument, 0, OPT_TARGET_TEMP},    \
+        {"utility-questions", required_argument, 0, OPT_UTILITY_QS}
 
 /* Help text of the game options. */
 extern const char cli_game_options_help[];
 
 typedef struct CliGame {
-    MatchConfig match;
+    MatchConfig match;      /* match.domain is set by cli_game_finish */
+    char domain[16];        /* --domain: cartag (default) or gandalf */
+    const char *cartag_opt; /* a Car Tag option given (refused with gandalf) */
+    const char *gandalf_opt;/* a Gandalf option given (refused with cartag) */
     CompileConfig compile;
     char scenario[64];
     int scenario_given;  /* --scenario was passed */

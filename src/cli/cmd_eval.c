@@ -3,6 +3,7 @@
  * against every evader, prints the cross-play table and optionally JSON.
  */
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +17,12 @@
 static const char eval_help[] =
     "usage: fmsp eval [options] POLICY...\n"
     "\n"
-    "Plays every pursuer against every evader among the given policy files or\n"
-    "folders (every *.c inside). Each policy declares its side with FMSP_SIDE.\n"
-    "Prints a cross-play table of the mean pursuer score (with its 95%\n"
-    "confidence interval), the capture rate and the faults of each pairing.\n"
+    "Plays every side-1 policy against every side-2 policy among the given files\n"
+    "or folders (every *.c inside): Car Tag pursuers against evaders, or with\n"
+    "--domain gandalf attackers against defenders. Each policy declares its side\n"
+    "with FMSP_SIDE. Prints a cross-play table of the mean side-1 score (with its\n"
+    "95% confidence interval) and the faults of each pairing; Car Tag adds the\n"
+    "capture rate, Gandalf each defender's utility and score.\n"
     "\n"
     "Options:\n"
     "  --json FILE         also write the full results as JSON ('-': stdout)\n"
@@ -99,13 +102,83 @@ static void print_faults(const Tournament *t, const MatchResult *r, const char *
     for (int kind = 1; kind < FAULT__COUNT; kind++)
         if (counts[kind])
             printf("  %s (%s) vs %s: %d/%d episodes lost: %s: %s\n", who,
-                   pursuer_side ? "pursuer" : "evader", vs, counts[kind], r->n,
+                   (t->cfg.domain ? t->cfg.domain : &domain_cartag)->side_name[pursuer_side ? 1 : 2],
+                   vs, counts[kind], r->n,
                    fault_name((FaultKind)kind), first[kind]);
-    (void)t;
+}
+
+/* Gandalf's table: attack success rates, the defenders' utility and score. */
+static void print_gandalf_table(const Tournament *t)
+{
+    const MatchConfig *c = &t->cfg;
+    char label[256];
+    printf("Gandalf cross-play: %d attackers x %d defenders, %d attempts per match (a fresh "
+           "password each), %d queries per attempt, seed %llu\n",
+           t->n_pursuers, t->n_evaders, c->episodes, c->gandalf.game.max_queries,
+           (unsigned long long)c->seed);
+    printf("target: %s%s\n", gandalf_target_label(&c->gandalf, label, sizeof label),
+           c->gandalf.kind == TARGET_SIMULATED ? "; results are not claims about real models" : "");
+    printf("cells: attack success rate +-95%% CI over the attempts (the attacker's score); a "
+           "defender scores (1 - success) x utility\n\n");
+    int w0 = name_width(t->pursuers, t->n_pursuers, 20);
+    int wc = name_width(t->evaders, t->n_evaders, 11) + 2;
+    printf("%-*s", w0, "attacker \\ defender");
+    for (int j = 0; j < t->n_evaders; j++)
+        printf("%*s", wc, t->evaders[j].name);
+    printf("%*s\n", 8, "mean");
+    for (int i = 0; i < t->n_pursuers; i++) {
+        printf("%-*s", w0, t->pursuers[i].name);
+        for (int j = 0; j < t->n_evaders; j++) {
+            const MatchResult *r = &t->results[i * t->n_evaders + j];
+            char cell[64];
+            if (r->n == 0)
+                snprintf(cell, sizeof cell, "-");
+            else
+                snprintf(cell, sizeof cell, "%.2f+-%.2f", r->mean[0], r->ci95[0]);
+            printf("%*s", wc, cell);
+        }
+        printf("%8.3f\n", tournament_pursuer_mean(t, i));
+    }
+    const char *rows[2] = {"defender utility", "defender score"};
+    for (int k = 0; k < 2; k++) {
+        printf("%-*s", w0, rows[k]);
+        for (int j = 0; j < t->n_evaders; j++) {
+            double u = NAN;
+            for (int i = 0; i < t->n_pursuers && isnan(u); i++)
+                if (t->results[i * t->n_evaders + j].n)
+                    u = t->results[i * t->n_evaders + j].utility;
+            char cell[32];
+            snprintf(cell, sizeof cell, "%.3f", k == 0 ? u : tournament_evader_mean(t, j));
+            printf("%*s", wc, cell);
+        }
+        printf("\n");
+    }
+    int any = 0;
+    for (int i = 0; i < t->n_pursuers; i++)
+        for (int j = 0; j < t->n_evaders; j++) {
+            const MatchResult *r = &t->results[i * t->n_evaders + j];
+            if (r->faults[0] || r->faults[1]) {
+                if (!any++)
+                    printf("\nfaults (the faulting side loses that attempt):\n");
+                print_faults(t, r, t->pursuers[i].name, t->evaders[j].name, 1);
+                print_faults(t, r, t->evaders[j].name, t->pursuers[i].name, 0);
+            }
+        }
+    int played = 0;
+    for (int k = 0; k < t->n_pursuers * t->n_evaders; k++)
+        played += t->results[k].n > 0;
+    if (played < t->n_pursuers * t->n_evaders)
+        printf("\ninterrupted: %d of %d matches played; means are over the played ones\n", played,
+               t->n_pursuers * t->n_evaders);
+    printf("\n%d matches, %d attempts in %.2f s\n", played, played * c->episodes, t->seconds);
 }
 
 static void print_table(const Tournament *t, const char *scenario)
 {
+    if (t->cfg.domain == &domain_gandalf) {
+        print_gandalf_table(t);
+        return;
+    }
     const MatchConfig *c = &t->cfg;
     printf("Car Tag cross-play: %d pursuers x %d evaders, scenario %s, %d episodes per match, "
            "seed %llu\n",

@@ -27,6 +27,7 @@ void match_config_default(MatchConfig *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cartag_params_default(&cfg->params);
+    gandalf_settings_default(&cfg->gandalf);
     cfg->episodes = 20;
     cfg->seed = 1;
     cfg->batch = 20;

@@ -1,6 +1,8 @@
 /* tournament.c - collects and compiles policies, plays the cross-play matrix. */
 #include "tournament.h"
 
+#include "../domains/domain.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,15 @@ static FmspErr add_file(Tournament *t, const CompileConfig *cc, const char *path
         fmsp_errf(err, errlen, "%s", msg[0] ? msg : fmsp_strerror(e));
         compile_result_release(&res);
         return e;
+    }
+    const Domain *want = t->cfg.domain ? t->cfg.domain : &domain_cartag;
+    const Domain *of = domain_of_side_macro(res.side_macro);
+    if (of && of != want) {
+        fmsp_errf(err, errlen, "'%s' is a %s policy (FMSP_SIDE(%s)); this tournament plays %s%s",
+                  path, of->title, res.side_macro, want->title,
+                  want == &domain_cartag ? " (add --domain gandalf)" : "");
+        compile_result_release(&res);
+        return FMSP_ERR_REFUSED;
     }
     TourEntry *en = push_entry(t, res.side);
     en->name = base_name(path);
