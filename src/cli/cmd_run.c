@@ -19,13 +19,15 @@ static const char run_help[] =
     "usage: fmsp run [options]\n"
     "       fmsp run --resume DB [--iterations N ...]\n"
     "\n"
-    "Runs Foundation-Model Self-Play on Car Tag: a foundation model (or the\n"
-    "builtin program-synthesis operator, a non-FM baseline) writes pursuer and\n"
-    "evader policies in C, they play in the sandbox, and the archive keeps what\n"
-    "the algorithm values. Everything goes into a SQLite run database.\n"
+    "Runs Foundation-Model Self-Play on a domain (--domain cartag, the default, or\n"
+    "gandalf): a foundation model (or the builtin program-synthesis operator, a\n"
+    "non-FM baseline) writes policies of both sides in C, they play in the\n"
+    "sandbox, and the archive keeps what the algorithm values. Everything goes\n"
+    "into a SQLite run database. Gandalf runs the paper's campaign: attackers\n"
+    "against the seven defence levels (red team), defenders against the attackers\n"
+    "found (blue team), then attackers again, and ends with a per-level table.\n"
     "\n"
     "Search:\n"
-    "  --domain NAME       cartag (default; the only domain so far)\n"
     "  --algo NAME         qdsp (default), vfmsp, nssp, open-loop\n"
     "  --iterations N      candidates to generate, both sides together (default 40)\n"
     "  --max-tokens N      stop after N model tokens\n"
@@ -77,7 +79,7 @@ static const char run_help[] =
     "\n";
 
 enum {
-    R_DOMAIN = 2000, R_ALGO, R_ITER, R_MAXTOK, R_MAXCOST, R_MAXTIME, R_OPP, R_NOV, R_JUDGE,
+    R_ALGO = 2000, R_ITER, R_MAXTOK, R_MAXCOST, R_MAXTIME, R_OPP, R_NOV, R_JUDGE,
     R_REPAIRS, R_BASE, R_SEEDS, R_FM, R_MODEL, R_URL, R_KEYENV, R_TEMP, R_INFLIGHT,
     R_REPLAY, R_PIN, R_POUT, R_EMBED, R_EMODEL, R_EURL, R_EKEY, R_DB, R_RESUME, R_DRY, R_QUIET,
     R_CONFIG
@@ -87,6 +89,7 @@ typedef struct RunUi {
     int tty, quiet;
     double last_print;
     int offline; /* the builtin operator: no tokens, no cost to show */
+    const Domain *domain;
 } RunUi;
 
 static void fmt_q(char *buf, size_t n, double v)
@@ -100,6 +103,7 @@ static void fmt_q(char *buf, size_t n, double v)
 static void on_progress(void *ctx, const SearchProgress *p)
 {
     RunUi *ui = ctx;
+    const Domain *d = ui->domain;
     if (ui->quiet)
         return;
     double now = util_now();
@@ -118,10 +122,11 @@ static void on_progress(void *ctx, const SearchProgress *p)
     else
         snprintf(usage, sizeof usage, "calls %ld tokens %ld cost $%.4f", p->calls, p->tokens, p->cost);
     fprintf(stderr,
-            "%s[%d/%d] pursuers %d (best %s, mean %s)  evaders %d (best %s, mean %s)  "
+            "%s[%d/%d] %ss %d (best %s, mean %s)  %ss %d (best %s, mean %s)  "
             "%s  failed %d  %.0fs%s",
-            ui->tty ? "\r\033[K" : "", p->iteration + 1, p->iterations, p->side[0].archive, pb,
-            pm, p->side[1].archive, eb, em, usage, p->failures, p->seconds, ui->tty ? "" : "\n");
+            ui->tty ? "\r\033[K" : "", p->iteration + 1, p->iterations, d->side_name[1],
+            p->side[0].archive, pb, pm, d->side_name[2], p->side[1].archive, eb, em, usage,
+            p->failures, p->seconds, ui->tty ? "" : "\n");
     fflush(stderr);
 }
 
@@ -156,11 +161,12 @@ static void print_report(Search *s, const char *db_path, int quiet)
         return;
     }
     const SearchConfig *c = search_config(s);
-    printf("\n%s run on Car Tag with %s%s, seed %llu: %s\n", search_algo_name(c->algo),
+    const Domain *d = domain_find(c->domain);
+    printf("\n%s run on %s with %s%s, seed %llu: %s\n", search_algo_name(c->algo), d->title,
            fm_backend_name(c->fm.backend),
            c->fm.backend == FM_BUILTIN ? " (offline program-synthesis operator, not a model)" : "",
            (unsigned long long)c->seed, db_path);
-    const char *sides[2] = {"pursuer", "evader"};
+    const char *sides[2] = {d->side_name[1], d->side_name[2]};
     for (int k = 0; k < 2; k++) {
         printf("  %ss: archive %d, distinct strategies %d\n", sides[k], rep.archive[k],
                rep.distinct[k]);
@@ -181,7 +187,6 @@ int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         CLI_GAME_OPTIONS,
-        {"domain", required_argument, 0, R_DOMAIN},
         {"algo", required_argument, 0, R_ALGO},
         {"iterations", required_argument, 0, R_ITER},
         {"max-tokens", required_argument, 0, R_MAXTOK},
@@ -245,6 +250,8 @@ int cmd_run(int argc, char **argv)
         }
         free(text);
         g.match.params = cfg.eval.params;
+        g.match.gandalf = cfg.eval.gandalf;
+        snprintf(g.domain, sizeof g.domain, "%s", cfg.domain);
         g.match.limits = cfg.eval.limits;
         g.match.episodes = cfg.eval.episodes;
         g.match.seed = cfg.seed;
@@ -269,13 +276,6 @@ int cmd_run(int argc, char **argv)
         case 'h':
             printf("%s%s", run_help, cli_game_options_help);
             return 0;
-        case R_DOMAIN:
-            if (strcmp(optarg, "cartag") != 0) {
-                fprintf(stderr, "fmsp run: domain '%s' is not available yet (available: cartag)\n",
-                        optarg);
-                return 2;
-            }
-            break;
         case R_ALGO:
             if (search_algo_parse(optarg, &cfg.algo)) {
                 fprintf(stderr, "fmsp run: unknown algorithm '%s' (qdsp, vfmsp, nssp, open-loop)\n",
@@ -405,6 +405,8 @@ int cmd_run(int argc, char **argv)
     if (cli_game_finish(&g, "run"))
         return 2;
     cfg.eval.params = g.match.params;
+    cfg.eval.gandalf = g.match.gandalf;
+    snprintf(cfg.domain, sizeof cfg.domain, "%s", g.domain);
     cfg.eval.limits = g.match.limits;
     cfg.eval.mode = RUNNER_SANDBOX;
     cfg.eval.episodes = episodes;
@@ -440,9 +442,10 @@ int cmd_run(int argc, char **argv)
     if (!cfg.baselines_dir[0]) {
         const char *root = getenv("FMSP_ROOT");
         char *exe = util_exe_dir();
-        char *cand[3] = {root ? xasprintf("%s/policies/baselines/cartag", root) : NULL,
-                         xasprintf("%s/../policies/baselines/cartag", exe),
-                         xasprintf("%s/../share/fmsp/policies/baselines/cartag", exe)};
+        const char *sub = domain_find(cfg.domain)->baselines;
+        char *cand[3] = {root ? xasprintf("%s/policies/baselines/%s", root, sub) : NULL,
+                         xasprintf("%s/../policies/baselines/%s", exe, sub),
+                         xasprintf("%s/../share/fmsp/policies/baselines/%s", exe, sub)};
         for (int i = 0; i < 3; i++) {
             struct stat st;
             if (cand[i] && !cfg.baselines_dir[0] && stat(cand[i], &st) == 0 && S_ISDIR(st.st_mode))
@@ -549,8 +552,9 @@ int cmd_run(int argc, char **argv)
             fprintf(stderr, "fmsp run: %s\n", err);
             rc = 1;
         } else {
-            printf("===== first pursuer prompt =====\n%s\n===== first evader prompt =====\n%s\n",
-                   pp, ep);
+            const Domain *d = domain_find(search_config(s)->domain);
+            printf("===== first %s prompt =====\n%s\n===== first %s prompt =====\n%s\n",
+                   d->side_name[1], pp, d->side_name[2], ep);
         }
         free(pp);
         free(ep);
@@ -565,7 +569,8 @@ int cmd_run(int argc, char **argv)
         rmdir(tmpdir);
         return rc;
     }
-    RunUi ui = {isatty(2), quiet, 0, search_config(s)->fm.backend == FM_BUILTIN};
+    RunUi ui = {isatty(2), quiet, 0, search_config(s)->fm.backend == FM_BUILTIN,
+                domain_find(search_config(s)->domain)};
     if (!quiet)
         fprintf(stderr, "fmsp run: %s with %s%s, %d iterations, database %s\n",
                 search_algo_name(search_config(s)->algo), fm_backend_name(search_config(s)->fm.backend),
