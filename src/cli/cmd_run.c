@@ -527,6 +527,7 @@ int cmd_run(int argc, char **argv)
             db_path = path_buf;
         }
         cfg.check_endpoint = !dry;
+        search_campaign_default(&cfg);
         e = search_create(&cfg, &g.compile, db_path, &s, err, sizeof err);
     }
     if (e) {

@@ -179,9 +179,15 @@ static int other(int side)
     return side == DOMAIN_SIDE_1 ? DOMAIN_SIDE_2 : DOMAIN_SIDE_1;
 }
 
-static int side_of_iteration(int it)
+/* Sides alternate, or follow the campaign's phases: side 1 for phases[0]
+ * iterations (red team), side 2 for phases[1] (blue team), then side 1
+ * (red team again, and any iterations a raised budget adds). */
+static int side_of_iteration(const Search *s, int it)
 {
-    return it % 2 == 0 ? DOMAIN_SIDE_1 : DOMAIN_SIDE_2;
+    const int *ph = s->cfg.phases;
+    if (ph[0] + ph[1] + ph[2] == 0)
+        return it % 2 == 0 ? DOMAIN_SIDE_1 : DOMAIN_SIDE_2;
+    return it < ph[0] ? DOMAIN_SIDE_1 : it < ph[0] + ph[1] ? DOMAIN_SIDE_2 : DOMAIN_SIDE_1;
 }
 
 static uint64_t mix(uint64_t seed, uint64_t a, uint64_t b)
@@ -938,7 +944,7 @@ static FmspErr slot_plan(Search *s, Slot *sl, int it, char *err, size_t errlen)
 {
     slot_clear(sl);
     sl->iteration = it;
-    sl->side = side_of_iteration(it);
+    sl->side = side_of_iteration(s, it);
     sl->state = SLOT_WAITING;
     char *plan = NULL;
     FmspErr e = store_request_get(s->db, it, &plan);
@@ -1636,7 +1642,11 @@ FmspErr search_dry_run(Search *s, char **pursuer_prompt, char **evader_prompt, c
 {
     *pursuer_prompt = *evader_prompt = NULL;
     for (int k = 0; k < 2; k++) {
-        int it = s->last_done + 1 + k;
+        /* the next iteration of each side */
+        int it = s->last_done + 1;
+        while (side_of_iteration(s, it) != (k == 0 ? DOMAIN_SIDE_1 : DOMAIN_SIDE_2) &&
+               it < s->last_done + 1 + s->cfg.iterations)
+            it++;
         Slot sl = {0};
         /* Plan without storing: build from the archive as slot_plan would. */
         FmspErr e = slot_plan(s, &sl, it, err, errlen);

@@ -38,6 +38,8 @@ typedef struct SearchConfig {
     char domain[16];          /* "cartag" (default) or "gandalf" */
     SearchAlgo algo;
     int iterations;           /* budget: iterations in all (both sides); default 40 */
+    int phases[3];            /* the campaign (Gandalf's default): iterations of side 1,
+                                 then side 2, then side 1 again; all 0: sides alternate */
     long max_tokens;          /* 0: no limit */
     double max_cost;          /* USD; 0: no limit */
     double max_seconds;       /* wall time of this invocation; 0: no limit */
@@ -63,6 +65,10 @@ typedef struct SearchConfig {
 } SearchConfig;
 
 void search_config_default(SearchConfig *cfg);
+
+/* Gandalf's campaign: when no phases are set, splits the iterations into a
+ * red-team, a blue-team and a second red-team phase (thirds). */
+void search_campaign_default(SearchConfig *cfg);
 
 /* Serialises the parts of the config that define the run (stored in meta). */
 char *search_config_to_json(const SearchConfig *cfg);

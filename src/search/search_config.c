@@ -88,6 +88,9 @@ char *search_config_to_json(const SearchConfig *c)
                   "price_out_per_mtok", c->fm.price_out_per_mtok, "seed",
                   (json_int_t)c->fm.seed));
     json_object_set_new(root, "domain", json_string(c->domain));
+    if (c->phases[0] + c->phases[1] + c->phases[2])
+        json_object_set_new(root, "campaign",
+                            json_pack("[i, i, i]", c->phases[0], c->phases[1], c->phases[2]));
     if (strcmp(c->domain, "gandalf") == 0) {
         const GandalfSettings *g = &c->eval.gandalf;
         json_object_set_new(
@@ -128,6 +131,16 @@ static double get_num(json_t *o, const char *key, double dflt)
     return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
+void search_campaign_default(SearchConfig *c)
+{
+    if (strcmp(c->domain, "gandalf") != 0 || c->phases[0] + c->phases[1] + c->phases[2])
+        return;
+    int n = c->iterations;
+    c->phases[0] = (n + 2) / 3;
+    c->phases[1] = (n + 1) / 3;
+    c->phases[2] = n - c->phases[0] - c->phases[1];
+}
+
 FmspErr search_config_from_json(const char *text, SearchConfig *c, char *err, size_t errlen)
 {
     json_error_t je;
@@ -166,6 +179,9 @@ FmspErr search_config_from_json(const char *text, SearchConfig *c, char *err, si
         json_decref(root);
         return FMSP_ERR_PARSE;
     }
+    json_t *ph = json_object_get(root, "campaign");
+    for (int i = 0; i < 3 && json_array_size(ph) == 3; i++)
+        c->phases[i] = (int)json_integer_value(json_array_get(ph, i));
     json_t *g = json_object_get(root, "gandalf");
     if (g) {
         GandalfSettings *gs = &c->eval.gandalf;
