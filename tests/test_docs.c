@@ -1,8 +1,12 @@
 /*
- * test_docs.c - the policy-writing guide cannot drift from the code: its
+ * test_docs.c - the policy-writing guides cannot drift from the code: their
  * complete examples must equal the baseline files they name (without their
- * top comment), and every function the guide lists must exist in the header.
+ * top comment), and every name of the API they document must exist in the
+ * domain's header (Car Tag: fmsp_policy.h; Gandalf: fmsp_gandalf.h; both
+ * with the shared fmsp_rng.h).
  */
+#include <ctype.h>
+
 #include "core/util.h"
 #include "harness.h"
 
@@ -30,9 +34,12 @@ static char *doc_block(const char *doc, const char *name)
     return close ? xstrndup(open + 5, (size_t)(close - open - 5)) : NULL;
 }
 
-static void check_example(const char *doc, const char *file)
+/* The example of doc_path (text doc) named file equals the baseline
+ * policies/baselines/<domain>/<file> after its top comment. */
+static void check_example(const char *doc_path, const char *doc, const char *domain,
+                          const char *file)
 {
-    char *rel = xasprintf("policies/baselines/cartag/%s", file);
+    char *rel = xasprintf("policies/baselines/%s/%s", domain, file);
     char *src = read_rel(rel);
     char *block = doc_block(doc, file);
     CHECK_MSG(src && block, "%s: missing", file);
@@ -41,7 +48,7 @@ static void check_example(const char *doc, const char *file)
         body = body ? body + 3 : src;
         while (*body == '\n')
             body++;
-        CHECK_MSG(strcmp(body, block) == 0, "docs/writing-policies.md example differs from %s", rel);
+        CHECK_MSG(strcmp(body, block) == 0, "%s example differs from %s", doc_path, rel);
     }
     free(rel);
     free(src);
@@ -50,12 +57,25 @@ static void check_example(const char *doc, const char *file)
 
 static void test_examples_match_baselines(void)
 {
-    char *doc = read_rel("docs/writing-policies.md");
+    const char *path = "docs/writing-policies.md";
+    char *doc = read_rel(path);
     CHECK(doc != NULL);
     if (!doc)
         return;
-    check_example(doc, "pursuer_pure_pursuit.c");
-    check_example(doc, "evader_random_walk.c");
+    check_example(path, doc, "cartag", "pursuer_pure_pursuit.c");
+    check_example(path, doc, "cartag", "evader_random_walk.c");
+    free(doc);
+}
+
+static void test_gandalf_examples_match_baselines(void)
+{
+    const char *path = "docs/writing-gandalf-policies.md";
+    char *doc = read_rel(path);
+    CHECK(doc != NULL);
+    if (!doc)
+        return;
+    check_example(path, doc, "gandalf", "attacker_spell.c");
+    check_example(path, doc, "gandalf", "defender_level4.c");
     free(doc);
 }
 
@@ -65,11 +85,75 @@ static void test_documented_api_exists(void)
     char *hdr = policy && rng ? xasprintf("%s%s", policy, rng) : NULL;
     free(policy);
     free(rng);
-    const char *names[] = {"fmsp_step", "fmsp_done", "fmsp_distance", "fmsp_wrap_angle",
-                           "fmsp_clamp", "fmsp_rng_uniform", "fmsp_rng_range", "fmsp_rng_normal",
-                           "fmsp_rng_u64", "fmsp_rng_seed", "FMSP_SIDE", "last_vx", "max_steps"};
+    const char *names[] = {"fmsp_step",    "fmsp_done",        "fmsp_distance",  "fmsp_wrap_angle",
+                           "fmsp_clamp",   "fmsp_rng_uniform", "fmsp_rng_range", "fmsp_rng_normal",
+                           "fmsp_rng_u64", "fmsp_rng_seed",    "FMSP_SIDE",      "last_vx",
+                           "max_steps"};
     for (size_t i = 0; hdr && i < sizeof names / sizeof names[0]; i++)
-        CHECK_MSG(strstr(hdr, names[i]) != NULL, "%s is documented but not in the header", names[i]);
+        CHECK_MSG(strstr(hdr, names[i]) != NULL, "%s is documented but not in the header",
+                  names[i]);
+    free(hdr);
+}
+
+/* 1 when word occurs in text as a whole identifier. */
+static int has_identifier(const char *text, const char *word, size_t len)
+{
+    for (const char *p = text; (p = strstr(p, word)); p++) {
+        int before = p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        int after = isalnum((unsigned char)p[len]) || p[len] == '_';
+        if (!before && !after)
+            return 1;
+    }
+    return 0;
+}
+
+/* Every fmsp_* / FMSP_* / Fmsp* identifier the Gandalf guide uses (prose and
+ * examples) exists in the header it documents; and the guide keeps naming
+ * the parts of the API a policy needs. */
+static void test_gandalf_documented_api_exists(void)
+{
+    char *doc = read_rel("docs/writing-gandalf-policies.md");
+    char *gandalf = read_rel("include/fmsp_gandalf.h"), *rng = read_rel("include/fmsp_rng.h");
+    char *hdr = gandalf && rng ? xasprintf("%s%s", gandalf, rng) : NULL;
+    free(gandalf);
+    free(rng);
+    CHECK(doc && hdr);
+    int checked = 0;
+    for (const char *p = doc; doc && hdr && *p; p++) {
+        if ((p > doc && (isalnum((unsigned char)p[-1]) || p[-1] == '_')) ||
+            (strncmp(p, "fmsp_", 5) && strncmp(p, "FMSP_", 5) && strncmp(p, "Fmsp", 4)))
+            continue;
+        size_t len = 0;
+        while (isalnum((unsigned char)p[len]) || p[len] == '_')
+            len++;
+        char *name = xstrndup(p, len);
+        CHECK_MSG(has_identifier(hdr, name, len),
+                  "%s is in docs/writing-gandalf-policies.md but not in fmsp_gandalf.h", name);
+        free(name);
+        checked++;
+        p += len - 1;
+    }
+    CHECK_MSG(checked > 50, "only %d API names found in the Gandalf guide", checked);
+    const char *names[] = {"fmsp_create",         "fmsp_free",
+                           "fmsp_attack",         "fmsp_guess",
+                           "fmsp_system_prompt",  "fmsp_input_guard",
+                           "fmsp_output_guard",   "fmsp_ask_yes",
+                           "FMSP_TEXT_MAX",       "FMSP_SYSTEM_MAX",
+                           "FMSP_MAX_QUERIES",    "FmspTranscript",
+                           "FmspModel",           "FmspRng",
+                           "FMSP_ALLOW",          "FMSP_BLOCK",
+                           "FMSP_REPLACE",        "FMSP_INPUT_REFUSAL",
+                           "FMSP_OUTPUT_REFUSAL", "FMSP_ATTACKER",
+                           "FMSP_DEFENDER",       "FMSP_SIDE",
+                           "fmsp_rng_seed",       "max_queries",
+                           "ask_budget",          "password_min",
+                           "password_max",        "{password}"};
+    for (size_t i = 0; doc && hdr && i < sizeof names / sizeof names[0]; i++) {
+        CHECK_MSG(strstr(hdr, names[i]) != NULL, "%s is documented but not in the header",
+                  names[i]);
+        CHECK_MSG(strstr(doc, names[i]) != NULL, "the Gandalf guide does not mention %s", names[i]);
+    }
+    free(doc);
     free(hdr);
 }
 
@@ -77,5 +161,7 @@ int main(void)
 {
     RUN(test_examples_match_baselines);
     RUN(test_documented_api_exists);
+    RUN(test_gandalf_examples_match_baselines);
+    RUN(test_gandalf_documented_api_exists);
     return harness_done("test_docs");
 }
