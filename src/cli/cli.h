@@ -104,6 +104,10 @@ int cli_parse_double(const char *cmd, const char *opt, const char *arg, double l
                      double *out);
 int cli_parse_u64(const char *cmd, const char *opt, const char *arg, unsigned long long *out);
 
+struct Search;
+/* A Gandalf run's per-level table: plays, prints and stores it; 0 or 1. */
+int cli_campaign_report(struct Search *s, const CompileConfig *cc, int quiet);
+
 /* Prints "fmsp CMD: try 'fmsp CMD --help'" for an unknown option. */
 int cli_usage_error(const char *cmd);
 

@@ -600,6 +600,9 @@ int cmd_run(int argc, char **argv)
         rc = why == SEARCH_FINISHED ? CLI_EXIT_OK
              : why == SEARCH_BUDGET ? CLI_EXIT_BUDGET
                                     : CLI_EXIT_INTERRUPTED;
+        if (why == SEARCH_FINISHED && strcmp(search_config(s)->domain, "gandalf") == 0 &&
+            cli_campaign_report(s, &g.compile, quiet) != 0)
+            rc = CLI_EXIT_FAILED;
     }
     search_free(s);
     return rc;
