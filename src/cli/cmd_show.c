@@ -14,7 +14,7 @@
 #include "store/store.h"
 
 static const char show_help[] =
-    "usage: fmsp show [--top N] [--failures] [--code ID] DB\n"
+    "usage: fmsp show [--top N] [--failures] [--code ID] [--domain NAME] DB\n"
     "\n"
     "Summarises a run database: configuration and status, the archive of each\n"
     "side (best first, the top N; default 5) with lineage, candidates counted by\n"
@@ -22,21 +22,44 @@ static const char show_help[] =
     "estimated cost).\n"
     "  --failures   list every candidate that failed or was rejected, with why\n"
     "  --code ID    print policy #ID: its fate, its reason and its source\n"
-    "  --config     print the run's configuration as JSON, for 'fmsp run --config'\n";
+    "  --config     print the run's configuration as JSON, for 'fmsp run --config'\n"
+    "  --domain NAME  check the run is of that domain (cartag, gandalf); the database\n"
+    "               records it, and a Gandalf run's summary ends with its per-level table\n";
 
 static const char export_help[] =
-    "usage: fmsp export [--all] DB DIR\n"
+    "usage: fmsp export [--all] [--domain NAME] DB DIR\n"
     "\n"
     "Writes the archive policies of a run as C files into DIR (created if\n"
     "needed), named <name>.c, ready for 'fmsp eval DIR'. With --all, every\n"
     "valid candidate is written, not only the archive.\n";
 
-static int open_db(const char *cmd, const char *path, Store **db)
+/* Opens a run database and finds its domain (recorded in its config; a run
+ * from before domains existed is Car Tag). want: --domain, or NULL. */
+static int open_db(const char *cmd, const char *path, const char *want, Store **db,
+                   const Domain **dom)
 {
     char err[512];
     if (store_open(path, 0, db, err, sizeof err)) {
         fprintf(stderr, "fmsp %s: %s\n", cmd, err);
         return 1;
+    }
+    char *config = NULL;
+    store_meta_get(*db, "config", &config);
+    json_t *cj = config ? json_loads(config, 0, NULL) : NULL;
+    const char *name = json_string_value(json_object_get(cj, "domain"));
+    *dom = domain_find(name ? name : "cartag");
+    if (!*dom) {
+        fprintf(stderr, "fmsp %s: %s holds a run of an unknown domain '%s' (known: %s)\n", cmd,
+                path, name, domain_names());
+    } else if (want && strcmp(want, (*dom)->name) != 0) {
+        fprintf(stderr, "fmsp %s: %s holds a %s run, not %s\n", cmd, path, (*dom)->title, want);
+        *dom = NULL;
+    }
+    json_decref(cj);
+    free(config);
+    if (!*dom) {
+        store_close(*db);
+        return 2;
     }
     return 0;
 }
@@ -78,10 +101,12 @@ int cmd_show(int argc, char **argv)
                                          {"failures", no_argument, 0, 'f'},
                                          {"code", required_argument, 0, 'c'},
                                          {"config", no_argument, 0, 'g'},
+                                         {"domain", required_argument, 0, 'd'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     long top = 5, code_id = 0;
     int opt, all_failures = 0, print_config = 0;
+    const char *want = NULL;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (opt == 'h') {
@@ -94,6 +119,15 @@ int cmd_show(int argc, char **argv)
         }
         if (opt == 'g') {
             print_config = 1;
+            continue;
+        }
+        if (opt == 'd') {
+            if (!domain_find(optarg)) {
+                fprintf(stderr, "fmsp show: unknown domain '%s' (known: %s)\n", optarg,
+                        domain_names());
+                return 2;
+            }
+            want = optarg;
             continue;
         }
         if (opt == 'c') {
@@ -109,8 +143,10 @@ int cmd_show(int argc, char **argv)
         return cli_usage_error("show");
     }
     Store *db;
-    if (open_db("show", argv[optind], &db))
-        return 1;
+    const Domain *dom = NULL;
+    int orc = open_db("show", argv[optind], want, &db, &dom);
+    if (orc)
+        return orc;
     if (print_config) {
         char *config = NULL;
         store_meta_get(db, "config", &config);
@@ -135,7 +171,7 @@ int cmd_show(int argc, char **argv)
             return 1;
         }
         printf("policy #%ld %s: %s side, iteration %d, %s, %s\n", code_id, r.name ? r.name : "",
-               r.side == 1 ? "pursuer" : "evader", r.iteration, r.origin, r.status);
+               dom->side_name[r.side == 1 ? 1 : 2], r.iteration, r.origin, r.status);
         printf("why: %s\nparents: %s\n\n%s%s", r.reason ? r.reason : "", r.parents ? r.parents : "[]",
                r.source ? r.source : "(no source)\n",
                r.source && r.source[0] && r.source[strlen(r.source) - 1] != '\n' ? "\n" : "");
@@ -165,7 +201,20 @@ int cmd_show(int argc, char **argv)
     /* a table that cannot be read makes the summary incomplete: say so
      * and exit non-zero rather than print part of it as if whole */
     int unreadable = 0;
-    const char *sides[2] = {"pursuers", "evaders"};
+    printf("domain: %s\n", dom->title);
+    if (dom == &domain_gandalf) {
+        char *cfg_text = NULL;
+        store_meta_get(db, "config", &cfg_text);
+        json_t *root = cfg_text ? json_loads(cfg_text, 0, NULL) : NULL;
+        json_t *gj = json_object_get(root, "gandalf");
+        if (gj)
+            printf("target: %s %s (%s)\n", json_string_value(json_object_get(gj, "target")) ?: "?",
+                   json_string_value(json_object_get(gj, "target_model")) ?: "",
+                   json_string_value(json_object_get(gj, "target_note")) ?: "");
+        json_decref(root);
+        free(cfg_text);
+    }
+    const char *sides[2] = {dom->side_name[1], dom->side_name[2]};
     for (int k = 0; k < 2; k++) {
         StorePolicyRow *rows;
         int n;
@@ -174,7 +223,7 @@ int cmd_show(int argc, char **argv)
             continue;
         }
         qsort(rows, (size_t)n, sizeof *rows, cmp_quality_desc);
-        printf("\n%s: %d in the archive\n", sides[k], n);
+        printf("\n%ss: %d in the archive\n", sides[k], n);
         for (int i = 0; i < n && i < top; i++) {
             printf("  #%-5lld %-24s quality %s%.3f  %s%s\n", (long long)rows[i].id,
                    rows[i].name ? rows[i].name : "?", "", isnan(rows[i].quality) ? -1 : rows[i].quality,
@@ -245,6 +294,10 @@ int cmd_show(int argc, char **argv)
     else
         printf("model calls: %ld (%ld failed), tokens %ld, estimated cost $%.4f\n", calls, failed,
                tokens, cost);
+    char *table = NULL;
+    if (store_meta_get(db, "campaign_table", &table) == FMSP_OK && table)
+        printf("%s", table);
+    free(table);
     store_close(db);
     if (unreadable) {
         fprintf(stderr, "fmsp show: %s: %d part%s of the database could not be read; the summary "
@@ -258,13 +311,26 @@ int cmd_show(int argc, char **argv)
 int cmd_export(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"all", no_argument, 0, 'a'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"all", no_argument, 0, 'a'},
+        {"domain", required_argument, 0, 'd'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     int all = 0, opt;
+    const char *want = NULL;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (opt == 'h') {
             printf("%s", export_help);
             return 0;
+        }
+        if (opt == 'd') {
+            if (!domain_find(optarg)) {
+                fprintf(stderr, "fmsp export: unknown domain '%s' (known: %s)\n", optarg,
+                        domain_names());
+                return 2;
+            }
+            want = optarg;
+            continue;
         }
         if (opt != 'a')
             return cli_usage_error("export");
@@ -275,8 +341,10 @@ int cmd_export(int argc, char **argv)
         return cli_usage_error("export");
     }
     Store *db;
-    if (open_db("export", argv[optind], &db))
-        return 1;
+    const Domain *dom = NULL;
+    int orc = open_db("export", argv[optind], want, &db, &dom);
+    if (orc)
+        return orc;
     const char *dir = argv[optind + 1];
     char err[512];
     if (util_mkdirs(dir, err, sizeof err)) {
