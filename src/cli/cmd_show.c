@@ -208,9 +208,13 @@ int cmd_show(int argc, char **argv)
         json_t *root = cfg_text ? json_loads(cfg_text, 0, NULL) : NULL;
         json_t *gj = json_object_get(root, "gandalf");
         if (gj)
-            printf("target: %s %s (%s)\n", json_string_value(json_object_get(gj, "target")) ?: "?",
-                   json_string_value(json_object_get(gj, "target_model")) ?: "",
+        {
+            const char *kind = json_string_value(json_object_get(gj, "target")) ?: "?";
+            int sim = strcmp(kind, "simulated") == 0;
+            printf("target: %s%s%s (%s)\n", kind, sim ? "" : " ",
+                   sim ? "" : json_string_value(json_object_get(gj, "target_model")) ?: "",
                    json_string_value(json_object_get(gj, "target_note")) ?: "");
+        }
         json_decref(root);
         free(cfg_text);
     }
