@@ -9,16 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "core/util.h"
 #include "domains/cartag/cartag.h"
 
 static const char play_help[] =
     "usage: fmsp play [options] PURSUER.c EVADER.c\n"
+    "       fmsp play --domain gandalf [options] ATTACKER.c DEFENDER.c\n"
     "\n"
     "Plays one episode and writes its trace as JSON lines: a \"start\" line with\n"
     "the parameters and start state, one \"step\" line per step (state after the\n"
     "step and both controls), and an \"end\" line with the scores and faults.\n"
+    "Gandalf: one attempt; one \"exchange\" line per query (the prompt, the input\n"
+    "guard's verdict, the target's reply, the output guard's verdict, what the\n"
+    "attacker saw, its guess), an \"attempt\" line with the password.\n"
     "\n"
     "Options:\n"
     "  --episode I         which episode of the match seed to play (default 0)\n"
@@ -62,6 +68,60 @@ static void print_fault(FILE *f, const char *key, const Fault *fa)
             fputc(*c, f);
     }
     fprintf(f, "\"}");
+}
+
+static void on_transcript(void *ctx, int episode, const char *line)
+{
+    (void)episode;
+    fprintf(ctx, "%s\n", line);
+}
+
+/* One Gandalf attempt: a start line, one line per exchange, the attempt's
+ * line (the password and whether it was found), an end line with scores. */
+static int play_gandalf(CliGame *g, const char *attacker, const char *defender,
+                        const CompileResult *res, long episode, FILE *f)
+{
+    char label[256];
+    json_t *start = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:b}", "type", "start",
+                              "domain", "gandalf", "seed", "", "attempt", (int)episode,
+                              "attacker", attacker, "defender", defender, "max_queries",
+                              g->match.gandalf.game.max_queries, "simulated_target",
+                              g->match.gandalf.kind == TARGET_SIMULATED);
+    char seed[24];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)g->match.seed);
+    json_object_set_new(start, "seed", json_string(seed));
+    json_object_set_new(start, "target", json_string(gandalf_target_label(&g->match.gandalf, label,
+                                                                          sizeof label)));
+    char *line = json_dumps(start, JSON_COMPACT | JSON_ENSURE_ASCII);
+    fprintf(f, "%s\n", line);
+    free(line);
+    json_decref(start);
+    g->match.trace = on_transcript;
+    g->match.trace_ctx = f;
+    MatchResult r;
+    char err[1024] = "";
+    FmspErr e = match_play(&g->match, res[0].object_path, res[1].object_path, NULL, NULL, &r, err,
+                           sizeof err);
+    if (e) {
+        fprintf(stderr, "fmsp play: %s\n", err);
+        return e == FMSP_ERR_INTERRUPTED ? CLI_EXIT_INTERRUPTED : 1;
+    }
+    const EpisodeResult *er = &r.episodes[0];
+    fprintf(f, "{\"type\":\"end\",\"queries\":%d,\"success\":%s,\"attacker_score\":%.17g,"
+               "\"defender_score\":%.17g,\"defender_utility\":%.17g",
+            er->steps, er->captured ? "true" : "false", er->score[0], er->score[1], r.utility);
+    print_fault(f, "attacker_fault", &er->fault[0]);
+    print_fault(f, "defender_fault", &er->fault[1]);
+    fprintf(f, "}\n");
+    fflush(f);
+    FILE *summary = f == stdout ? stderr : stdout;
+    fprintf(summary, "attempt %ld: password %s after %d quer%s; attacker %.3f, defender %.3f "
+                     "(utility %.3f)%s\n",
+            episode, er->captured ? "found" : "kept", er->steps, er->steps == 1 ? "y" : "ies",
+            er->score[0], er->score[1], r.utility,
+            g->match.gandalf.kind == TARGET_SIMULATED ? "; simulated target (a test double)" : "");
+    match_result_release(&r);
+    return 0;
 }
 
 int cmd_play(int argc, char **argv)
@@ -111,7 +171,7 @@ int cmd_play(int argc, char **argv)
 
     CompileResult res[2];
     memset(res, 0, sizeof res);
-    const int want[2] = {FMSP_PURSUER, FMSP_EVADER};
+    const int want[2] = {1, 2};
     int rc = 0;
     for (int i = 0; i < 2 && rc == 0; i++) {
         char err[1024] = "";
@@ -122,9 +182,14 @@ int cmd_play(int argc, char **argv)
                 fprintf(stderr, "%s\n", res[i].diagnostics);
             rc = 1;
         } else if (res[i].side != want[i]) {
-            fprintf(stderr, "fmsp play: '%s' is %s policy; expected %s\n", argv[optind + i],
-                    res[i].side == FMSP_PURSUER ? "a pursuer" : "an evader",
-                    want[i] == FMSP_PURSUER ? "a pursuer first" : "an evader second");
+            const Domain *d = g.match.domain;
+            const char *got = d->side_name[res[i].side == 1 ? 1 : 2];
+#define ARTICLE(w) (strchr("aeiou", (w)[0]) ? "an" : "a")
+            fprintf(stderr, "fmsp play: '%s' is %s %s policy; expected %s %s first and %s %s "
+                            "second\n",
+                    argv[optind + i], ARTICLE(got), got, ARTICLE(d->side_name[1]),
+                    d->side_name[1], ARTICLE(d->side_name[2]), d->side_name[2]);
+#undef ARTICLE
             rc = 2;
         }
     }
@@ -133,7 +198,9 @@ int cmd_play(int argc, char **argv)
         fprintf(stderr, "fmsp play: cannot write trace '%s'\n", trace_path);
         rc = 1;
     }
-    if (rc == 0) {
+    if (rc == 0 && g.match.domain == &domain_gandalf) {
+        rc = play_gandalf(&g, argv[optind], argv[optind + 1], res, episode, f);
+    } else if (rc == 0) {
         const FmspParams *p = &g.match.params;
         FmspState s0;
         uint64_t es = cartag_episode_seed(g.match.seed, (int)episode);
