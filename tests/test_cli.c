@@ -201,8 +201,14 @@ static void test_run_show_export(void)
     CHECK(sh(&out, "%s run --algo bogus", fmsp) == 2);
     CHECK_STR_HAS(out, "unknown algorithm 'bogus'");
     free(out);
-    CHECK(sh(&out, "%s run --domain gandalf", fmsp) == 2);
-    CHECK_STR_HAS(out, "domain 'gandalf' is not available yet");
+    CHECK(sh(&out, "%s run --domain chess", fmsp) == 2);
+    CHECK_STR_HAS(out, "unknown domain 'chess' (known: cartag, gandalf)");
+    free(out);
+    CHECK(sh(&out, "%s run --domain gandalf --scenario open", fmsp) == 2);
+    CHECK_STR_HAS(out, "--scenario is a Car Tag option");
+    free(out);
+    CHECK(sh(&out, "%s run --target simulated", fmsp) == 2);
+    CHECK_STR_HAS(out, "is a Gandalf option; add --domain gandalf");
     free(out);
     CHECK(sh(&out, "env -u OPENAI_API_KEY %s run --fm openai --db %s/k.db", fmsp, tmp) == 1);
     CHECK_STR_HAS(out, "OPENAI_API_KEY is not set");

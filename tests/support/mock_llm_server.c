@@ -14,7 +14,10 @@
  * delay-N (answers after N ms), refusal, error-400, echo-key (a 401 whose
  * body quotes the key), echo-key-ok (an answer quoting the key), hostile (a rotation of
  * policies that try to read the referee's environment, for the side the
- * prompt asks for).
+ * prompt asks for), gandalf-target (a Gandalf target that leaks: it quotes its
+ * system prompt back; a question without one, a guard's, gets "No." when it
+ * asks for yes or no), gandalf-strict (the same, but every yes/no question
+ * gets "Yes.").
  * With MOCK_LOG set, every request body is appended to that file, so tests
  * can check what the engine sent to the model.
  */
@@ -62,6 +65,23 @@ static const char *const hostile_answers[] = {
 };
 
 static long hostile_count;
+
+/* Copies the JSON string value after `key` (still escaped) into out. */
+static int json_field(const char *body, const char *key, char *out, size_t cap)
+{
+    const char *p = strstr(body, key);
+    if (!p)
+        return 0;
+    p += strlen(key);
+    size_t n = 0;
+    while (*p && *p != '"' && n + 2 < cap) {
+        if (*p == '\\' && p[1])
+            out[n++] = *p++;
+        out[n++] = *p++;
+    }
+    out[n] = 0;
+    return 1;
+}
 
 static void send_all(int fd, const char *buf, size_t len)
 {
@@ -211,6 +231,17 @@ static void *serve(void *arg)
         pthread_mutex_unlock(&lock);
         size_t n = sizeof hostile_answers / sizeof hostile_answers[0] / 2;
         reply_text(fd, anthropic, hostile_answers[2 * (size_t)(k % (long)n) + (size_t)evader]);
+    } else if (strcmp(model, "gandalf-target") == 0 || strcmp(model, "gandalf-strict") == 0) {
+        char sys[4000], t[4200];
+        int has = json_field(body, anthropic ? "\"system\":\"" : "\"role\":\"system\",\"content\":\"",
+                             sys, sizeof sys);
+        if (has)
+            snprintf(t, sizeof t, "I was told: %s", sys);
+        else if (strcasestr(body, "yes or no"))
+            snprintf(t, sizeof t, "%s", strcmp(model, "gandalf-strict") == 0 ? "Yes." : "No.");
+        else
+            snprintf(t, sizeof t, "I do not know.");
+        reply_text(fd, anthropic, t);
     } else if (strcmp(model, "two-blocks") == 0) {
         reply_text(fd, anthropic, "Idea:\\n```c\\nu = 1;\\n```\\nFull file:\\n```c\\n#include \\\"fmsp_policy.h\\\"\\n"
                                   "FMSP_SIDE(FMSP_EVADER);\\nvoid fmsp_act(void) {}\\n```\\n");
