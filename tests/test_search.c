@@ -14,6 +14,7 @@
 #include "core/util.h"
 #include "harness.h"
 #include "search/search.h"
+#include "search_fixtures.h"
 
 static char tmp[256];
 static char base_dir[300];
@@ -72,62 +73,21 @@ static void small_config(SearchConfig *c, SearchAlgo algo, int iterations)
     snprintf(c->baselines_dir, sizeof c->baselines_dir, "%s", base_dir);
 }
 
-/* A printable fingerprint of a run: every candidate with its verdict and the
- * archive membership and quality. */
-static char *fingerprint(const char *db_path)
-{
-    Store *db;
-    char err[256];
-    if (store_open(db_path, 0, &db, err, sizeof err))
-        return xstrdup(err);
-    StorePolicyRow *rows;
-    int n;
-    store_policy_list(db, 0, 0, &rows, &n);
-    size_t cap = 256 + (size_t)n * 160, len = 0;
-    char *out = xmalloc(cap);
-    out[0] = 0;
-    for (int i = 0; i < n; i++)
-        len += (size_t)snprintf(out + len, cap - len, "%lld %d %d %s %.12s %d %.6f\n",
-                                (long long)rows[i].id, rows[i].side, rows[i].iteration,
-                                rows[i].status, rows[i].hash ? rows[i].hash : "-",
-                                rows[i].in_archive, isnan(rows[i].quality) ? -1 : rows[i].quality);
-    store_policy_rows_free(rows, n);
-    long calls, failed, tokens;
-    double cost;
-    store_call_totals(db, &calls, &failed, &tokens, &cost);
-    snprintf(out + len, cap - len, "calls %ld\n", calls);
-    store_close(db);
-    return out;
-}
-
-static int run_to_end(const SearchConfig *cfg, const char *db, char *err, size_t errlen)
-{
-    CompileConfig cc;
-    compile_config_default(&cc);
-    Search *s;
-    FmspErr e = search_create(cfg, &cc, db, &s, err, errlen);
-    if (e)
-        return e;
-    e = search_run(s, NULL, NULL, err, errlen);
-    search_free(s);
-    return e;
-}
-
 static void test_reproducible(void)
 {
     SearchConfig c;
     small_config(&c, ALGO_QDSP, 10);
     char err[1024] = "", *a = xasprintf("%s/a.db", tmp), *b = xasprintf("%s/b.db", tmp);
-    CHECK_MSG(run_to_end(&c, a, err, sizeof err) == FMSP_OK, "%s", err);
-    CHECK_MSG(run_to_end(&c, b, err, sizeof err) == FMSP_OK, "%s", err);
-    char *fa = fingerprint(a), *fb = fingerprint(b);
+    CHECK_MSG(search_run_to_end(&c, a, err, sizeof err) == FMSP_OK, "%s", err);
+    CHECK_MSG(search_run_to_end(&c, b, err, sizeof err) == FMSP_OK, "%s", err);
+    char *fa = search_fingerprint(a), *fb = search_fingerprint(b);
     CHECK_MSG(strcmp(fa, fb) == 0, "\n%s---\n%s", fa, fb);
     CHECK_STR_HAS(fa, "calls 1"); /* at least ten calls recorded */
     /* a different seed gives a different run */
     c.seed = 12;
     char *d = xasprintf("%s/d.db", tmp);
-    CHECK(run_to_end(&c, d, err, sizeof err) == FMSP_OK);
-    char *fd = fingerprint(d);
+    CHECK(search_run_to_end(&c, d, err, sizeof err) == FMSP_OK);
+    char *fd = search_fingerprint(d);
     CHECK(strcmp(fa, fd) != 0);
     free(fa);
     free(fb);
@@ -143,11 +103,11 @@ static void test_kill9_resume_same_archive(void)
     small_config(&c, ALGO_QDSP, 14);
     char err[1024] = "";
     char *ref = xasprintf("%s/ref.db", tmp), *killed = xasprintf("%s/killed.db", tmp);
-    CHECK_MSG(run_to_end(&c, ref, err, sizeof err) == FMSP_OK, "%s", err);
+    CHECK_MSG(search_run_to_end(&c, ref, err, sizeof err) == FMSP_OK, "%s", err);
     pid_t pid = fork();
     if (pid == 0) {
         char e2[512];
-        run_to_end(&c, killed, e2, sizeof e2);
+        search_run_to_end(&c, killed, e2, sizeof e2);
         _exit(0);
     }
     /* wait until a few iterations are committed, then kill -9 mid-flight */
@@ -173,7 +133,7 @@ static void test_kill9_resume_same_archive(void)
         CHECK_MSG(search_run(s, NULL, NULL, err, sizeof err) == FMSP_OK, "%s", err);
         search_free(s);
     }
-    char *fr = fingerprint(ref), *fk = fingerprint(killed);
+    char *fr = search_fingerprint(ref), *fk = search_fingerprint(killed);
     CHECK_MSG(strcmp(fr, fk) == 0, "\n%s---\n%s", fr, fk);
     free(fr);
     free(fk);
@@ -187,12 +147,12 @@ static void test_replay_reproduces(void)
     small_config(&c, ALGO_NSSP, 8);
     char err[1024] = "";
     char *rec = xasprintf("%s/rec.db", tmp), *rep = xasprintf("%s/rep.db", tmp);
-    CHECK_MSG(run_to_end(&c, rec, err, sizeof err) == FMSP_OK, "%s", err);
+    CHECK_MSG(search_run_to_end(&c, rec, err, sizeof err) == FMSP_OK, "%s", err);
     SearchConfig r = c;
     fm_config_default(&r.fm, FM_REPLAY);
     snprintf(r.fm.replay_db, sizeof r.fm.replay_db, "%s", rec);
-    CHECK_MSG(run_to_end(&r, rep, err, sizeof err) == FMSP_OK, "%s", err);
-    char *fa = fingerprint(rec), *fb = fingerprint(rep);
+    CHECK_MSG(search_run_to_end(&r, rep, err, sizeof err) == FMSP_OK, "%s", err);
+    char *fa = search_fingerprint(rec), *fb = search_fingerprint(rep);
     /* origins differ (builtin vs model) but not the fingerprint fields */
     CHECK_MSG(strcmp(fa, fb) == 0, "\n%s---\n%s", fa, fb);
     free(fa);
@@ -227,7 +187,7 @@ static void test_every_algorithm_runs(void)
         SearchConfig c;
         small_config(&c, algos[i], 6);
         char err[1024] = "", *db = xasprintf("%s/algo%d.db", tmp, i);
-        CHECK_MSG(run_to_end(&c, db, err, sizeof err) == FMSP_OK, "%s: %s",
+        CHECK_MSG(search_run_to_end(&c, db, err, sizeof err) == FMSP_OK, "%s: %s",
                   search_algo_name(algos[i]), err);
         Store *st;
         if (store_open(db, 0, &st, err, sizeof err) == FMSP_OK) {
@@ -262,7 +222,7 @@ static void test_token_budget_stops_early(void)
     small_config(&c, ALGO_QDSP, 50);
     c.max_tokens = 6000; /* a builtin answer is about 2000-3000 "tokens" */
     char err[1024] = "", *db = xasprintf("%s/budget.db", tmp);
-    CHECK_MSG(run_to_end(&c, db, err, sizeof err) == FMSP_OK, "%s", err);
+    CHECK_MSG(search_run_to_end(&c, db, err, sizeof err) == FMSP_OK, "%s", err);
     Store *st;
     if (store_open(db, 0, &st, err, sizeof err) == FMSP_OK) {
         int last = -1;
