@@ -42,6 +42,13 @@ typedef struct Domain {
     char *(*operator_write)(FmTask task, int side, const char *const *parents, int n_parents,
                             FmspRng *rng);
     char *(*operator_judge)(const char *const *parents, int n_parents);
+    /* Optional (NULL for Car Tag): transcripts of matches, for prompts. A
+     * collector takes a match's trace lines (MatchConfig.trace); a sample
+     * is readable text of at most cap bytes (heap, NULL when empty). */
+    void *(*transcript_new)(void);
+    MatchTraceFn transcript_collect;
+    char *(*transcript_sample)(void *t, const char *opponent, size_t cap);
+    void (*transcript_free)(void *t);
 } Domain;
 
 extern const Domain domain_cartag;

@@ -120,8 +120,9 @@ static void *many_worker(void *arg)
             return NULL;
         MatchJob *j = &pool->jobs[job];
         char msg[512] = "";
-        j->err = match_play(pool->cfg, j->obj[0], j->obj[1], NULL, NULL, &j->result,
-                            msg, sizeof msg);
+        MatchConfig cfg = *pool->cfg;
+        cfg.trace_ctx = j->trace_ctx;
+        j->err = match_play(&cfg, j->obj[0], j->obj[1], NULL, NULL, &j->result, msg, sizeof msg);
         pthread_mutex_lock(&pool->lock);
         if (j->err && !pool->err) {
             pool->err = j->err;

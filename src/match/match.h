@@ -105,6 +105,7 @@ void stats_mean_ci(const double *v, int n, double *mean, double *ci95);
 /* One match of a batch played by match_play_many. */
 typedef struct MatchJob {
     const char *obj[2];     /* side 1's, side 2's compiled policy */
+    void *trace_ctx;        /* with MatchConfig.trace: this match's context */
     MatchResult result; /* filled */
     FmspErr err;        /* engine error of this match, FMSP_OK normally */
 } MatchJob;

@@ -50,6 +50,9 @@ static void add_source(Text *t, const PromptPolicy *p)
     text_add(t, "\n");
     if (p->results && *p->results)
         text_add(t, "Results: %s\n", p->results);
+    if (p->transcripts && *p->transcripts)
+        text_add(t, "What happened in its matches (samples: what was asked, what the guards did, "
+                    "what came back):\n%s\n", p->transcripts);
     if (len > PROMPT_SOURCE_CAP)
         text_add(t, "```c\n%.*s\n/* ... %zu more bytes cut ... */\n```\n\n", PROMPT_SOURCE_CAP, src,
                  len - PROMPT_SOURCE_CAP);
@@ -149,12 +152,12 @@ char *prompt_judge(const Domain *d, int side, const char *candidate, const char 
              "interestingly different from every existing one: a different strategy, not "
              "just different numbers or style? Answer with one word: yes or no.\n\n",
              d->side_long[side]);
-    PromptPolicy cand = {"new policy", candidate, NAN, NULL};
+    PromptPolicy cand = {"new policy", candidate, NAN, NULL, NULL};
     add_source(&t, &cand);
     for (int i = 0; i < n_others; i++) {
         char name[32];
         snprintf(name, sizeof name, "existing policy %d", i + 1);
-        PromptPolicy p = {name, others[i], NAN, NULL};
+        PromptPolicy p = {name, others[i], NAN, NULL, NULL};
         add_source(&t, &p);
     }
     return t.s;

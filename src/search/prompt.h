@@ -25,6 +25,7 @@ typedef struct PromptPolicy {
     const char *source;
     double quality;       /* NAN when unknown */
     const char *results;  /* e.g. per-opponent scores, may be NULL */
+    const char *transcripts; /* samples of its matches (Gandalf), may be NULL */
 } PromptPolicy;
 
 typedef enum PromptAlgo { PROMPT_OPENLOOP, PROMPT_VFMSP, PROMPT_NSSP, PROMPT_QDSP } PromptAlgo;

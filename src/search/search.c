@@ -119,6 +119,10 @@ static void pair_release(PairCache *c)
     memset(c, 0, sizeof *c);
 }
 
+/* Bytes of one match's transcript sample kept, and of a parent's shown. */
+#define TRANSCRIPT_CAP 2400
+#define PROMPT_TRANSCRIPTS_CAP 6000
+
 /* ------------------------------------------------------------------ slots */
 
 typedef enum SlotState { SLOT_FREE, SLOT_WAITING, SLOT_READY } SlotState;
@@ -391,9 +395,16 @@ static FmspErr evaluate(Search *s, int side, int64_t id, const char *object, int
         const ArchiveEntry *o = find_entry(s, other(side), opp[i]);
         jobs[nj].obj[0] = side == DOMAIN_SIDE_1 ? object : o->object_path;
         jobs[nj].obj[1] = side == DOMAIN_SIDE_1 ? o->object_path : object;
+        /* a domain with transcripts keeps a sample of each candidate's
+         * matches, for the prompts that build on it */
+        if (id > 0 && s->dom->transcript_new)
+            jobs[nj].trace_ctx = s->dom->transcript_new();
         which[nj++] = i;
     }
-    FmspErr e = nj ? match_play_many(&s->cfg.eval, jobs, nj, s->threads, NULL, NULL, err, errlen)
+    MatchConfig mc = s->cfg.eval;
+    if (s->dom->transcript_new)
+        mc.trace = s->dom->transcript_collect;
+    FmspErr e = nj ? match_play_many(&mc, jobs, nj, s->threads, NULL, NULL, err, errlen)
                    : FMSP_OK;
     double *scores = xcalloc((size_t)n + 1, sizeof *scores);
     for (int i = 0; i < n; i++)
@@ -410,10 +421,21 @@ static FmspErr evaluate(Search *s, int side, int64_t id, const char *object, int
                             side == DOMAIN_SIDE_1 ? r->faults[1] : r->faults[0], NULL};
             if (store_eval_add(s->db, &ev))
                 e = db_fail(s, FMSP_ERR_DB, err, errlen, "recording an evaluation");
+            if (!e && jobs[j].trace_ctx) {
+                const ArchiveEntry *o = find_entry(s, other(side), opp[which[j]]);
+                char *sample = s->dom->transcript_sample(jobs[j].trace_ctx, o ? o->name : "?",
+                                                         TRANSCRIPT_CAP);
+                if (sample && store_transcript_add(s->db, id, opp[which[j]], iteration, sample))
+                    e = db_fail(s, FMSP_ERR_DB, err, errlen, "recording a transcript");
+                free(sample);
+            }
         }
     }
-    for (int j = 0; j < nj; j++)
+    for (int j = 0; j < nj; j++) {
         match_result_release(&jobs[j].result);
+        if (jobs[j].trace_ctx)
+            s->dom->transcript_free(jobs[j].trace_ctx);
+    }
     double sum = 0;
     for (int i = 0; i < n; i++)
         sum += scores[i];
@@ -913,6 +935,12 @@ static FmspErr slot_build_prompt(Search *s, Slot *sl, char *err, size_t errlen)
         pp[n].source = rows[n].source;
         pp[n].quality = rows[n].quality;
         pp[n].results = NULL;
+        pp[n].transcripts = NULL;
+        /* what its matches looked like when it was evaluated (Gandalf) */
+        if (s->dom->transcript_new && n < 2 &&
+            store_transcripts_get(s->db, rows[n].id, rows[n].iteration, PROMPT_TRANSCRIPTS_CAP,
+                                  &details[n]) == FMSP_OK && details[n])
+            pp[n].transcripts = details[n];
         n++;
     }
     if (!e) {

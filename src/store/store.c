@@ -396,6 +396,16 @@ FmspErr store_claim_writer(Store *s, char *err, size_t errlen)
         return FMSP_ERR_DB;
     }
     s->writer_fd = fd;
+    /* added after schema 1 was fixed: every writer makes sure it exists, so
+     * older run databases gain it and stay readable by older builds */
+    if (exec(s, "CREATE TABLE IF NOT EXISTS transcripts (id INTEGER PRIMARY KEY,"
+                " policy_id INTEGER NOT NULL, opponent_id INTEGER NOT NULL, iteration INTEGER,"
+                " text TEXT NOT NULL);"
+                "CREATE INDEX IF NOT EXISTS transcripts_policy ON transcripts(policy_id, iteration);",
+             "adding the transcripts table")) {
+        fmsp_errf(err, errlen, "%s", s->msg);
+        return FMSP_ERR_DB;
+    }
     return FMSP_OK;
 }
 
@@ -904,6 +914,57 @@ FmspErr store_last_iteration(Store *s, int *iteration)
         *iteration = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? FMSP_OK : fail(s, "reading progress");
+}
+
+/* ---- transcripts --------------------------------------------------------- */
+
+FmspErr store_transcript_add(Store *s, int64_t policy_id, int64_t opponent_id, int iteration,
+                             const char *text)
+{
+    sqlite3_stmt *st = prep(s, "INSERT INTO transcripts(policy_id, opponent_id, iteration, text) "
+                               "VALUES(?,?,?,?)");
+    int b = SQLITE_OK;
+    if (st) {
+        bind_int(st, 1, policy_id, &b);
+        bind_int(st, 2, opponent_id, &b);
+        bind_int(st, 3, iteration, &b);
+        bind_text(st, 4, text, &b);
+    }
+    return run(s, st, b, "storing a transcript");
+}
+
+FmspErr store_transcripts_get(Store *s, int64_t policy_id, int iteration, size_t cap, char **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT text FROM transcripts WHERE policy_id = ? AND "
+                                  "iteration = ? ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return FMSP_OK; /* a database from before transcripts: none */
+    }
+    sqlite3_bind_int64(st, 1, policy_id);
+    sqlite3_bind_int(st, 2, iteration);
+    size_t len = 0;
+    char *buf = NULL;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        size_t tl = t ? strlen(t) : 0;
+        if (len + tl + 2 > cap)
+            break;
+        buf = xrealloc(buf, len + tl + 2);
+        memcpy(buf + len, t, tl);
+        len += tl;
+        buf[len++] = '\n';
+        buf[len] = 0;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        free(buf);
+        return FMSP_ERR_DB;
+    }
+    *out = buf;
+    return FMSP_OK;
 }
 
 FmspErr store_event(Store *s, int iteration, const char *kind, const char *detail)

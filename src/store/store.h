@@ -18,6 +18,7 @@
  *                same request instead of planning anew
  *   iterations   one row per completed iteration: the commit point
  *   events       free-form log: iteration, kind, detail
+ *   transcripts  samples of Gandalf matches: policy, opponent, iteration, text
  * The API key is never stored: callers pass prompts and responses only.
  *
  * Concurrency: one Store per process, used from one thread. WAL mode,
@@ -167,5 +168,15 @@ FmspErr store_iteration_done(Store *s, int iteration, const char *summary_json);
 FmspErr store_last_iteration(Store *s, int *iteration);
 
 FmspErr store_event(Store *s, int iteration, const char *kind, const char *detail);
+
+/* Transcripts (Gandalf): a sample of what happened in a policy's match
+ * against an opponent at an iteration, as text for prompts and people. The
+ * table is made by store_claim_writer (databases from before lack it). */
+FmspErr store_transcript_add(Store *s, int64_t policy_id, int64_t opponent_id, int iteration,
+                             const char *text);
+
+/* The transcripts of policy_id at iteration joined with newlines, at most
+ * cap bytes of whole transcripts; *out NULL when there are none. */
+FmspErr store_transcripts_get(Store *s, int64_t policy_id, int iteration, size_t cap, char **out);
 
 #endif

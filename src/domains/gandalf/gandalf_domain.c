@@ -3,6 +3,7 @@
 
 #include "../domain.h"
 #include "operator.h"
+#include "transcript.h"
 
 extern const char fmsp_doc_writing_gandalf[];
 
@@ -50,4 +51,8 @@ const Domain domain_gandalf = {
     .play = gandalf_play,
     .operator_write = gandalf_operator_write,
     .operator_judge = gandalf_operator_judge,
+    .transcript_new = gandalf_transcript_new,
+    .transcript_collect = gandalf_transcript_collect,
+    .transcript_sample = gandalf_transcript_sample,
+    .transcript_free = gandalf_transcript_free,
 };
