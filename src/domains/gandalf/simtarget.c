@@ -851,8 +851,9 @@ static int leak_decimal(const char *text, const char *word, const char *reversed
     for (const char *p = text;;) {
         if (isdigit((unsigned char)*p)) {
             long v = 0;
-            while (isdigit((unsigned char)*p))
-                v = v > 1000 ? v : v * 10 + (*p++ - '0');
+            for (; isdigit((unsigned char)*p); p++)
+                if (v <= 1000) /* a long run of digits is no character code */
+                    v = v * 10 + (*p - '0');
             if (v >= 32 && v <= 126 && o + 1 < sizeof out) {
                 out[o++] = (char)v;
                 continue;
