@@ -64,6 +64,18 @@ FmspErr gandalf_campaign_table(const MatchConfig *cfg, const CampaignPolicy *att
             row->broken_rate = m->mean[0];
             row->broken_ci = m->ci95[0];
         }
+        /* red team again, on the level itself */
+        int best3 = -1;
+        for (int i = 0; i < na; i++)
+            if (att[i].phase == 3 &&
+                (best3 < 0 || jobs[i * nd + lv].result.mean[0] > jobs[best3 * nd + lv].result.mean[0]))
+                best3 = i;
+        row->level_rebroken_rate = NAN;
+        if (best3 >= 0) {
+            row->level_rebroken = jobs[best3 * nd + lv].result.captures > 0;
+            snprintf(row->level_rebroken_by, sizeof row->level_rebroken_by, "%s", att[best3].name);
+            row->level_rebroken_rate = jobs[best3 * nd + lv].result.mean[0];
+        }
         /* blue team: a phase-2 defender that every breaker of the level
          * fails against, the most useful such one; else the best try */
         int patch = -1, patch_ok = 0;
@@ -159,12 +171,31 @@ void gandalf_campaign_print(FILE *out, const MatchConfig *cfg, const CampaignRow
                 isnan(r->rebroken_rate) ? "-" : r->rebroken ? "yes" : "no",
                 r->rebroken_by[0] ? r->rebroken_by : "-", again);
     }
-    int broken = 0, patched = 0;
+    int broken = 0, patched = 0, again = 0, rebroken = 0;
+    const CampaignRow *best = NULL;
     for (int i = 0; i < n; i++) {
         broken += rows[i].broken;
         patched += rows[i].patched;
+        again += rows[i].level_rebroken;
+        rebroken += rows[i].patched && rows[i].rebroken;
+        if (rows[i].level_rebroken_by[0] &&
+            (!best || rows[i].level_rebroken_rate > best->level_rebroken_rate))
+            best = &rows[i];
     }
     fprintf(out, "\n%d of %d levels broken by the red team, %d of those patched by the blue team "
-                 "(utility shown as the defender's / the level's own)\n",
-            broken, n, patched);
+                 "(utility shown as the defender's / the level's own), %d of the patches broken "
+                 "again by the second red team\n",
+            broken, n, patched, rebroken);
+    if (best) {
+        fprintf(out, "the second red team on the levels themselves: %d of %d broken", again, n);
+        int first = 1;
+        for (int i = 0; i < n; i++) {
+            if (!rows[i].level_rebroken)
+                continue;
+            fprintf(out, "%s%s by %s at %.2f", first ? " (" : "; ", rows[i].level,
+                    rows[i].level_rebroken_by, rows[i].level_rebroken_rate);
+            first = 0;
+        }
+        fprintf(out, "%s\n", first ? "" : ")");
+    }
 }

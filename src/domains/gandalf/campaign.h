@@ -33,6 +33,9 @@ typedef struct CampaignRow {
     char patched_by[64];        /* the patching defender (else the best try) */
     double patched_utility;
     double patched_rate;        /* best breaker's success against it */
+    int level_rebroken;         /* a phase-3 attacker breaks the level itself */
+    char level_rebroken_by[64];
+    double level_rebroken_rate;
     int rebroken;               /* a phase-3 attacker breaks that defender */
     char rebroken_by[64];
     double rebroken_rate;
