@@ -879,6 +879,32 @@ static void test_policy_list_filters(void)
 
 /* One writer at a time: a second claim fails at once with a clear message;
  * readers need no claim; closing the writer frees the database. */
+/* Transcripts: the writer makes the table (older databases gain it); reads
+ * come back whole, in order, within the cap; a database without the table
+ * reads as having none. */
+static void test_transcripts(void)
+{
+    Store *s = fresh("tr.db");
+    if (!s)
+        return;
+    char *out = NULL;
+    CHECK(store_transcripts_get(s, 1, 0, 1000, &out) == FMSP_OK && out == NULL); /* no table */
+    char err[256];
+    CHECK(store_claim_writer(s, err, sizeof err) == FMSP_OK);
+    CHECK(store_transcript_add(s, 7, 3, 2, "first sample") == FMSP_OK);
+    CHECK(store_transcript_add(s, 7, 4, 2, "second sample") == FMSP_OK);
+    CHECK(store_transcript_add(s, 7, 4, 5, "a later iteration") == FMSP_OK);
+    CHECK(store_transcripts_get(s, 7, 2, 1000, &out) == FMSP_OK);
+    CHECK(out && strcmp(out, "first sample\nsecond sample\n") == 0);
+    free(out);
+    CHECK(store_transcripts_get(s, 7, 2, 20, &out) == FMSP_OK); /* whole ones only */
+    CHECK(out && strcmp(out, "first sample\n") == 0);
+    free(out);
+    CHECK(store_transcripts_get(s, 8, 2, 1000, &out) == FMSP_OK && out == NULL);
+    store_close(s);
+    CHECK(raw_int("tr.db", "SELECT count(*) FROM transcripts") == 3);
+}
+
 static void test_one_writer(void)
 {
     char *path = xasprintf("%s/writer.db", dir);
@@ -917,6 +943,7 @@ int main(void)
     RUN(test_disk_full);
     RUN(test_policy_list_filters);
     RUN(test_one_writer);
+    RUN(test_transcripts);
     char *cmd = xasprintf("rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", dir);
