@@ -92,14 +92,18 @@ clean:
 # (fuzz_genome goes deeper from a corpus of builtin policies: `fmsp export DB DIR`,
 # then build-fuzz/fuzz_genome DIR).
 # They cover every parser of untrusted input: policy sources, model answers,
-# compiled objects, code to embed, genome lines of parent sources.
+# compiled objects, code to embed, genome lines of parent sources, and the
+# Gandalf text the referee reads (replies and prompts an attacker shapes).
 FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 FUZZ_LIB_SRC = src/core/err.c src/core/util.c src/sandbox/scan.c src/sandbox/elfcheck.c \
-	src/fm/extract.c src/fm/embed.c src/domains/cartag/genome.c
+	src/fm/extract.c src/fm/embed.c src/domains/cartag/genome.c \
+	src/domains/gandalf/simtarget.c src/domains/gandalf/benign.c src/domains/gandalf/words.c \
+	src/domains/gandalf/operator.c src/domains/gandalf/operator_attack.c \
+	src/domains/gandalf/operator_defend.c src/domains/gandalf/guess.c
 .PHONY: fuzz
 fuzz:
 	@mkdir -p build-fuzz
 	for f in $(FUZZ_SRC); do \
-		clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Isrc \
+		clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DFMSP_HOST -Iinclude -Isrc \
 			-o build-fuzz/$$(basename $$f .c) $$f $(FUZZ_LIB_SRC) -lm || exit 1; \
 	done

@@ -99,23 +99,6 @@ static char *system_prompt(const char *template_text, const char *password)
                      template_text);
 }
 
-int gandalf_guess_matches(const char *guess, const char *password)
-{
-    const char *a = guess, *b = password;
-    for (;;) {
-        while (*a && !isalnum((unsigned char)*a))
-            a++;
-        while (*b && !isalnum((unsigned char)*b))
-            b++;
-        if (!*a || !*b)
-            return !*a && !*b && guess[0];
-        if (toupper((unsigned char)*a) != toupper((unsigned char)*b))
-            return 0;
-        a++;
-        b++;
-    }
-}
-
 /* runner_call's model questions: the budget, the password, the call. */
 static int ask_model(void *vctx, const char *question, size_t len, char *answer, size_t cap)
 {
