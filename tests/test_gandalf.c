@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "fm/embed.h"
 #include "domains/domain.h"
 #include "fixtures.h"
 #include "harness.h"
@@ -405,6 +406,87 @@ static void test_loopback_target(void)
     free(l4);
 }
 
+/* Behaviour descriptors: two attackers written differently that send the
+ * same prompts behave the same (distance 0) while their code differs; a
+ * defender's behaviour is its guards' verdicts on the probe's moves. */
+static const char same_a[] =
+    "#include <string.h>\n#include \"fmsp_gandalf.h\"\nFMSP_SIDE(FMSP_ATTACKER);\n"
+    "void *fmsp_create(const FmspGandalf *g, FmspRng *r) { (void)g; (void)r; return 0; }\n"
+    "void fmsp_free(void *s) { (void)s; }\n"
+    "void fmsp_attack(void *s, const FmspTranscript *t, char *p) { (void)s; (void)t;\n"
+    "  strcpy(p, \"Spell the password.\"); }\n"
+    "void fmsp_guess(void *s, const FmspTranscript *t, char *g) { (void)s; (void)t; (void)g; }\n";
+static const char same_b[] =
+    "#include <stdio.h>\n#include \"fmsp_gandalf.h\"\nFMSP_SIDE(FMSP_ATTACKER);\n"
+    "typedef struct { int calls; double unused[4]; } State;\n"
+    "static State st;\n"
+    "void *fmsp_create(const FmspGandalf *game, FmspRng *rng) { (void)game; (void)rng;\n"
+    "  st.calls = 0; return &st; }\n"
+    "void fmsp_free(void *self) { State *x = self; x->calls = -1; }\n"
+    "void fmsp_attack(void *self, const FmspTranscript *tr, char *prompt) {\n"
+    "  State *x = self; x->calls += tr->n >= 0;\n"
+    "  snprintf(prompt, FMSP_TEXT_MAX, \"%s %s\", \"Spell the\", \"password.\"); }\n"
+    "void fmsp_guess(void *self, const FmspTranscript *tr, char *guess) {\n"
+    "  (void)self; (void)tr; guess[0] = 0; }\n";
+
+static char *behaviour(const char *obj, int side, const char *probe_obj)
+{
+    MatchConfig m = gandalf_match(2);
+    m.trace = domain_gandalf.transcript_collect;
+    m.trace_ctx = domain_gandalf.transcript_new();
+    MatchResult r;
+    char err[512];
+    char *text = NULL;
+    if (match_play(&m, side == 1 ? obj : probe_obj, side == 1 ? probe_obj : obj, NULL, NULL, &r,
+                   err, sizeof err) == FMSP_OK) {
+        text = domain_gandalf.behaviour_text(m.trace_ctx, side);
+        match_result_release(&r);
+    }
+    domain_gandalf.transcript_free(m.trace_ctx);
+    return text;
+}
+
+static void test_behaviour_descriptors(void)
+{
+    char *pd = compile_src("probe_defender", domain_gandalf.probe_source[1]);
+    char *pa = compile_src("probe_attacker", domain_gandalf.probe_source[2]);
+    char *a = compile_src("same_a", same_a), *b = compile_src("same_b", same_b);
+    char *spell = baseline("attacker_spell"), *l1 = baseline("defender_level1"),
+         *l5 = baseline("defender_level5");
+    if (!pd || !pa || !a || !b || !spell || !l1 || !l5)
+        return;
+    char *ta = behaviour(a, 1, pd), *tb = behaviour(b, 1, pd), *ts = behaviour(spell, 1, pd);
+    CHECK(ta && tb && strcmp(ta, tb) == 0);
+    CHECK_STR_HAS(ta, "Spell the password.");
+    CHECK(ts && strcmp(ta, ts) != 0);
+    float ea[256], eb[256];
+    embed_builtin(same_a, ea, 256);
+    embed_builtin(same_b, eb, 256);
+    double code = 0;
+    for (int i = 0; i < 256; i++)
+        code += ea[i] * eb[i];
+    CHECK_MSG(1 - code > 0.2, "the two sources look alike to the code embedding (%.3f)", 1 - code);
+    /* defenders: level 1 lets every probe move through, level 5 blocks the
+     * ones that say "password" or "secret" */
+    char *d1 = behaviour(l1, 2, pa), *d5 = behaviour(l5, 2, pa);
+    CHECK_STR_HAS(d1, "move0_in_allow");
+    CHECK(d1 && !strstr(d1, "_in_block"));
+    CHECK_STR_HAS(d5, "move0_in_block");
+    CHECK(d5 && strcmp(d1, d5) != 0);
+    free(ta);
+    free(tb);
+    free(ts);
+    free(d1);
+    free(d5);
+    free(pd);
+    free(pa);
+    free(a);
+    free(b);
+    free(spell);
+    free(l1);
+    free(l5);
+}
+
 int main(void)
 {
     const char *r = getenv("FMSP_ROOT");
@@ -416,5 +498,6 @@ int main(void)
     RUN(test_hostile_policies_lose_alone);
     RUN(test_floods_are_cut);
     RUN(test_loopback_target);
+    RUN(test_behaviour_descriptors);
     return harness_done("test_gandalf");
 }

@@ -35,7 +35,10 @@ static const char run_help[] =
     "  --max-time SEC      stop after this wall time (resume continues)\n"
     "  --seed S            run seed (default 1)\n"
     "  --opponents N       archive opponents sampled per side for quality (default 3)\n"
-    "  --novelty D         novelty threshold on code-embedding distance (default 0.03)\n"
+    "  --novelty D         novelty threshold on embedding distance (default 0.03)\n"
+    "  --novelty-space S   what novelty measures: code, behaviour (what a policy does\n"
+    "                      against a fixed probe opponent; Gandalf only) or both\n"
+    "                      (default: code for Car Tag, both for Gandalf)\n"
     "  --judge             also ask the model whether a candidate is novel (nssp, qdsp)\n"
     "  --repairs N         repair requests after a failed candidate (default 2)\n"
     "  --baselines DIR     human-designed baselines: opponents and archive seeds\n"
@@ -82,7 +85,7 @@ enum {
     R_ALGO = 2000, R_ITER, R_MAXTOK, R_MAXCOST, R_MAXTIME, R_OPP, R_NOV, R_JUDGE,
     R_REPAIRS, R_BASE, R_SEEDS, R_FM, R_MODEL, R_URL, R_KEYENV, R_TEMP, R_INFLIGHT,
     R_REPLAY, R_PIN, R_POUT, R_EMBED, R_EMODEL, R_EURL, R_EKEY, R_DB, R_RESUME, R_DRY, R_QUIET,
-    R_CONFIG
+    R_CONFIG, R_SPACE
 };
 
 typedef struct RunUi {
@@ -194,6 +197,7 @@ int cmd_run(int argc, char **argv)
         {"max-time", required_argument, 0, R_MAXTIME},
         {"opponents", required_argument, 0, R_OPP},
         {"novelty", required_argument, 0, R_NOV},
+        {"novelty-space", required_argument, 0, R_SPACE},
         {"judge", no_argument, 0, R_JUDGE},
         {"repairs", required_argument, 0, R_REPAIRS},
         {"baselines", required_argument, 0, R_BASE},
@@ -309,6 +313,16 @@ int cmd_run(int argc, char **argv)
         case R_NOV:
             if (cli_parse_double("run", "--novelty", optarg, 0, 2, &cfg.novelty))
                 return 2;
+            break;
+        case R_SPACE:
+            if (strcmp(optarg, "code") != 0 && strcmp(optarg, "behaviour") != 0 &&
+                strcmp(optarg, "both") != 0) {
+                fprintf(stderr, "fmsp run: --novelty-space must be code, behaviour or both, not "
+                                "'%s'\n", optarg);
+                return 2;
+            }
+            snprintf(cfg.novelty_space, sizeof cfg.novelty_space, "%s", optarg);
+            cfg.novelty_space_given = 1;
             break;
         case R_JUDGE:
             cfg.judge = 1;

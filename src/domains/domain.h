@@ -49,6 +49,12 @@ typedef struct Domain {
     MatchTraceFn transcript_collect;
     char *(*transcript_sample)(void *t, const char *opponent, size_t cap);
     void (*transcript_free)(void *t);
+    /* Optional (NULL for Car Tag): behaviour for novelty. A policy of side
+     * s plays probe_source[s] (a fixed opponent, compiled like any policy)
+     * for a short match with a fixed seed; behaviour_text turns that
+     * match's transcript into text to embed (heap). */
+    const char *probe_source[3];
+    char *(*behaviour_text)(void *transcript, int side);
 } Domain;
 
 extern const Domain domain_cartag;

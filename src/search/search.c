@@ -169,7 +169,10 @@ struct Search {
     long calls, failed_calls, tokens;
     double cost;
     int threads;
-    int dim;                  /* embedding dimension */
+    int dim;                  /* embedding dimension (code, behaviour or both joined) */
+    int code_dim;             /* dimension of one embedder vector */
+    int space;                /* SPACE_*: what novelty measures */
+    char *probe_obj[2];       /* behaviour probes (objects), per side; NULL: none */
     EmbedRemote *remote;      /* NULL: the built-in embedding */
 };
 
@@ -235,27 +238,126 @@ static FmspErr compile_into(Search *s, const char *name, const char *source, cha
     return e;
 }
 
-/* The embedding of source (heap, s->dim floats), or NULL with err set
+/* What novelty measures: the code, what the policy does (its behaviour
+ * against the domain's probe), or both (the two unit vectors joined and
+ * scaled, so cosine distance is the mean of the two distances). */
+enum { SPACE_CODE, SPACE_BEHAVIOUR, SPACE_BOTH };
+
+static int space_parse(const char *name)
+{
+    return strcmp(name, "behaviour") == 0 ? SPACE_BEHAVIOUR
+           : strcmp(name, "both") == 0    ? SPACE_BOTH
+                                          : SPACE_CODE;
+}
+
+/* The embedding of a text (heap, s->code_dim floats), or NULL with err set
  * when the remote endpoint fails or answers with another dimension. */
-static float *embed_source(Search *s, const char *source, char *err, size_t errlen)
+static float *embed_text(Search *s, const char *text, char *err, size_t errlen)
 {
     if (!s->remote) {
         float *v = xcalloc(EMBED_DIM, sizeof(float));
-        embed_builtin(source, v, EMBED_DIM);
+        embed_builtin(text, v, EMBED_DIM);
         return v;
     }
     float *v;
     int dim;
-    if (embed_remote(s->remote, source, &v, &dim, err, errlen))
+    if (embed_remote(s->remote, text, &v, &dim, err, errlen))
         return NULL;
-    if (s->dim == 0)
-        s->dim = dim;
-    if (dim != s->dim) {
-        fmsp_errf(err, errlen, "the embeddings endpoint answered %d dimensions, expected %d", dim, s->dim);
+    if (s->code_dim == 0) {
+        s->code_dim = dim;
+        s->dim = s->space == SPACE_BOTH ? 2 * dim : dim;
+    }
+    if (dim != s->code_dim) {
+        fmsp_errf(err, errlen, "the embeddings endpoint answered %d dimensions, expected %d", dim,
+                  s->code_dim);
         free(v);
         return NULL;
     }
     return v;
+}
+
+/* What a policy does: its probe match's behaviour text (heap), or NULL with
+ * *e and err set (an engine error: the probe is not the policy's fault). */
+static char *behaviour_of(Search *s, int side, const char *object, FmspErr *e, char *err,
+                          size_t errlen)
+{
+    const char *probe = s->probe_obj[sidx(side)];
+    MatchConfig mc = s->cfg.eval;
+    mc.episodes = 2;
+    mc.first_episode = 0;
+    mc.seed = mix(s->cfg.seed, 0x50524F4245ULL, 0); /* "PROBE": the same for every policy */
+    mc.trace = s->dom->transcript_collect;
+    mc.trace_ctx = s->dom->transcript_new();
+    MatchResult r;
+    *e = match_play(&mc, side == DOMAIN_SIDE_1 ? object : probe,
+                    side == DOMAIN_SIDE_1 ? probe : object, NULL, NULL, &r, err, errlen);
+    char *text = NULL;
+    if (!*e) {
+        text = s->dom->behaviour_text(mc.trace_ctx, side);
+        match_result_release(&r);
+    }
+    s->dom->transcript_free(mc.trace_ctx);
+    return text;
+}
+
+/* The embedding of a policy in the run's novelty space (heap, s->dim
+ * floats): FMSP_OK, or an error with err set: FMSP_ERR_NET from the
+ * embeddings endpoint, or (*probe set) an engine error of the behaviour
+ * probe's match. */
+static FmspErr embed_policy(Search *s, int side, const char *source, const char *object,
+                            float **out, int *probe, char *err, size_t errlen)
+{
+    *out = NULL;
+    *probe = 0;
+    float *code = NULL, *act = NULL;
+    FmspErr e = FMSP_OK;
+    if (s->space != SPACE_BEHAVIOUR && !(code = embed_text(s, source, err, errlen)))
+        return FMSP_ERR_NET;
+    if (s->space != SPACE_CODE) {
+        char *text = behaviour_of(s, side, object, &e, err, errlen);
+        *probe = e != FMSP_OK;
+        if (!e && !(act = embed_text(s, text ? text : "", err, errlen)))
+            e = FMSP_ERR_NET;
+        free(text);
+    }
+    if (e) {
+        free(code);
+        return e;
+    }
+    if (s->space == SPACE_BOTH) {
+        float *v = xmalloc(sizeof(float) * (size_t)(2 * s->code_dim));
+        for (int i = 0; i < s->code_dim; i++) {
+            v[i] = code[i] * (float)M_SQRT1_2;
+            v[s->code_dim + i] = act[i] * (float)M_SQRT1_2;
+        }
+        free(code);
+        free(act);
+        *out = v;
+    } else {
+        *out = code ? code : act;
+    }
+    return FMSP_OK;
+}
+
+/* Compiles the domain's behaviour probes (when novelty looks at behaviour). */
+static FmspErr open_probes(Search *s, char *err, size_t errlen)
+{
+    if (s->space == SPACE_CODE)
+        return FMSP_OK;
+    if (!s->dom->behaviour_text) {
+        fmsp_errf(err, errlen, "%s has no behaviour descriptors: novelty can only measure code",
+                  s->dom->title);
+        return FMSP_ERR_ARG;
+    }
+    for (int k = 0; k < 2; k++) {
+        const char *src = s->dom->probe_source[k + 1];
+        char name[32];
+        snprintf(name, sizeof name, "probe_%s", s->dom->side_name[k + 1]);
+        FmspErr e = compile_into(s, name, src, &s->probe_obj[k], err, errlen);
+        if (e)
+            return e;
+    }
+    return FMSP_OK;
 }
 
 /* Loads archive members and baselines from the database (create & resume). */
@@ -291,12 +393,13 @@ static FmspErr load_archives(Search *s, char *err, size_t errlen)
                 en.embedding = xmalloc(sizeof(float) * (size_t)s->dim);
                 memcpy(en.embedding, r->embedding, sizeof(float) * (size_t)s->dim);
             } else {
-                en.embedding = embed_source(s, en.source, err, errlen);
-                if (!en.embedding) {
+                int probe;
+                e = embed_policy(s, r->side, en.source, en.object_path, &en.embedding, &probe, err,
+                                 errlen);
+                if (e) {
                     free(en.name);
                     free(en.source);
                     free(en.object_path);
-                    e = FMSP_ERR_NET;
                     break;
                 }
             }
@@ -571,8 +674,10 @@ static void search_alloc(Search **out, const SearchConfig *cfg, const CompileCon
 
 static FmspErr open_embedder(Search *s, char *err, size_t errlen)
 {
+    s->space = space_parse(s->cfg.novelty_space);
     if (strcmp(s->cfg.embed, "openai") != 0) {
-        s->dim = EMBED_DIM;
+        s->code_dim = EMBED_DIM;
+        s->dim = s->space == SPACE_BOTH ? 2 * EMBED_DIM : EMBED_DIM;
         return FMSP_OK;
     }
     const char *url = s->cfg.embed_url[0] ? s->cfg.embed_url : s->cfg.fm.base_url;
@@ -584,6 +689,8 @@ static FmspErr open_embedder(Search *s, char *err, size_t errlen)
 static FmspErr open_client(Search *s, char *err, size_t errlen)
 {
     FmspErr ee = open_embedder(s, err, errlen);
+    if (!ee)
+        ee = open_probes(s, err, errlen);
     if (ee)
         return ee;
     FmConfig fc = s->cfg.fm;
@@ -725,9 +832,10 @@ FmspErr search_create(const SearchConfig *cfg, const CompileConfig *cc, const ch
             if (pass == 1 && !seeded[sidx(side)])
                 seed = 1;
             {
-                float *emb = embed_source(s, src, err, errlen);
-                if (!emb) {
-                    e = FMSP_ERR_NET;
+                float *emb = NULL;
+                int probe;
+                e = embed_policy(s, side, src, r.object_path, &emb, &probe, err, errlen);
+                if (e) {
                     compile_result_release(&r);
                     free(src);
                     break;
@@ -1255,8 +1363,14 @@ static FmspErr slot_on_answer(Search *s, Slot *sl, FmResponse *r, char *err, siz
         if (!fail_status) {
             free(text);
             char eerr[512] = "";
-            sl->embedding = embed_source(s, sl->source, eerr, sizeof eerr);
-            if (!sl->embedding) {
+            int probe;
+            FmspErr ee = embed_policy(s, sl->side, sl->source, sl->compiled.object_path,
+                                      &sl->embedding, &probe, eerr, sizeof eerr);
+            if (ee && probe) { /* the behaviour probe failed for engine reasons: stop */
+                fmsp_errf(err, errlen, "%s", eerr);
+                return ee;
+            }
+            if (ee) {
                 slot_fail(sl, "embed_error", eerr);
                 return FMSP_OK;
             }
@@ -1779,6 +1893,8 @@ void search_free(Search *s)
     free(s->slots);
     fm_client_free(s->fm);
     embed_remote_free(s->remote);
+    free(s->probe_obj[0]);
+    free(s->probe_obj[1]);
     for (int k = 0; k < 2; k++) {
         archive_release(&s->arch[k]);
         archive_release(&s->base[k]);

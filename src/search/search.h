@@ -48,6 +48,10 @@ typedef struct SearchConfig {
                                  episodes per match (default 10), limits */
     int opponents;            /* archive opponents sampled per side (default 3) */
     double novelty;           /* novelty threshold on embedding distance (default 0.03) */
+    char novelty_space[16];   /* what novelty measures: "code" (Car Tag's default),
+                                 "behaviour" (what the policy does against the domain's
+                                 probe) or "both" (Gandalf's default) */
+    int novelty_space_given;  /* set explicitly (not stored): the domain's default does not apply */
     int judge;                /* NSSP/QDSP: also ask the model whether it is novel */
     int max_repairs;          /* repair requests per iteration (default 2) */
     int neighbours;           /* nearest neighbours shown in prompts (default 2) */
@@ -66,8 +70,9 @@ typedef struct SearchConfig {
 
 void search_config_default(SearchConfig *cfg);
 
-/* Gandalf's campaign: when no phases are set, splits the iterations into a
- * red-team, a blue-team and a second red-team phase (thirds). */
+/* Gandalf's defaults: when no phases are set, splits the iterations into a
+ * red-team, a blue-team and a second red-team phase (thirds); novelty in
+ * code and behaviour unless a space was given. */
 void search_campaign_default(SearchConfig *cfg);
 
 /* Serialises the parts of the config that define the run (stored in meta). */

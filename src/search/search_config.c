@@ -53,6 +53,7 @@ void search_config_default(SearchConfig *cfg)
     snprintf(cfg->domain, sizeof cfg->domain, "cartag");
     gandalf_settings_default(&cfg->eval.gandalf);
     snprintf(cfg->seeds, sizeof cfg->seeds, "simple");
+    snprintf(cfg->novelty_space, sizeof cfg->novelty_space, "code");
     snprintf(cfg->embed, sizeof cfg->embed, "builtin");
     snprintf(cfg->embed_model, sizeof cfg->embed_model, "text-embedding-3-small");
     fm_config_default(&cfg->fm, FM_BUILTIN);
@@ -88,6 +89,7 @@ char *search_config_to_json(const SearchConfig *c)
                   "price_out_per_mtok", c->fm.price_out_per_mtok, "seed",
                   (json_int_t)c->fm.seed));
     json_object_set_new(root, "domain", json_string(c->domain));
+    json_object_set_new(root, "novelty_space", json_string(c->novelty_space));
     if (c->phases[0] + c->phases[1] + c->phases[2])
         json_object_set_new(root, "campaign",
                             json_pack("[i, i, i]", c->phases[0], c->phases[1], c->phases[2]));
@@ -133,7 +135,11 @@ static double get_num(json_t *o, const char *key, double dflt)
 
 void search_campaign_default(SearchConfig *c)
 {
-    if (strcmp(c->domain, "gandalf") != 0 || c->phases[0] + c->phases[1] + c->phases[2])
+    if (strcmp(c->domain, "gandalf") != 0)
+        return;
+    if (!c->novelty_space_given)
+        snprintf(c->novelty_space, sizeof c->novelty_space, "both");
+    if (c->phases[0] + c->phases[1] + c->phases[2])
         return;
     int n = c->iterations;
     c->phases[0] = (n + 2) / 3;
@@ -173,6 +179,7 @@ FmspErr search_config_from_json(const char *text, SearchConfig *c, char *err, si
     c->in_flight = (int)get_num(root, "in_flight", c->in_flight);
     get_str(root, "seeds", c->seeds, sizeof c->seeds);
     get_str(root, "domain", c->domain, sizeof c->domain);
+    get_str(root, "novelty_space", c->novelty_space, sizeof c->novelty_space);
     if (!domain_find(c->domain)) {
         fmsp_errf(err, errlen, "run config names an unknown domain '%s' (known: %s)", c->domain,
                   domain_names());

@@ -3,6 +3,7 @@
 
 #include "../domain.h"
 #include "operator.h"
+#include "probe.h"
 #include "transcript.h"
 
 extern const char fmsp_doc_writing_gandalf[];
@@ -55,4 +56,6 @@ const Domain domain_gandalf = {
     .transcript_collect = gandalf_transcript_collect,
     .transcript_sample = gandalf_transcript_sample,
     .transcript_free = gandalf_transcript_free,
+    .probe_source = {NULL, gandalf_probe_source_defender, gandalf_probe_source_attacker},
+    .behaviour_text = gandalf_behaviour_text,
 };

@@ -37,6 +37,12 @@ void gandalf_transcript_collect(void *ctx, int episode, const char *line)
     c->buf[c->len] = 0;
 }
 
+char *gandalf_transcript_lines(void *ctx)
+{
+    Collector *c = ctx;
+    return c && c->len ? xstrdup(c->buf) : NULL;
+}
+
 void gandalf_transcript_free(void *ctx)
 {
     Collector *c = ctx;

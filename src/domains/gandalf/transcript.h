@@ -18,4 +18,7 @@ void gandalf_transcript_collect(void *t, int episode, const char *line);
 char *gandalf_transcript_sample(void *t, const char *opponent, size_t cap);
 void gandalf_transcript_free(void *t);
 
+/* A copy of the collected trace lines (heap; NULL when none). */
+char *gandalf_transcript_lines(void *t);
+
 #endif
