@@ -273,16 +273,40 @@ static json_t *entries_json(const TourEntry *v, int n, const Tournament *t, int 
 
 static int write_json(const Tournament *t, const char *scenario, const char *path)
 {
-    const FmspParams *p = &t->cfg.params;
+    const Domain *d = t->cfg.domain ? t->cfg.domain : &domain_cartag;
+    const char *s1 = d->side_name[1], *s2 = d->side_name[2];
+    char k1s[40], k2s[40], k1m[40], k1c[40], k2m[40], k1f[40], k2f[40], k1sc[40], k2sc[40];
+    snprintf(k1s, sizeof k1s, "%ss", s1);
+    snprintf(k2s, sizeof k2s, "%ss", s2);
+    snprintf(k1m, sizeof k1m, "%s_mean", s1);
+    snprintf(k1c, sizeof k1c, "%s_ci95", s1);
+    snprintf(k2m, sizeof k2m, "%s_mean", s2);
+    snprintf(k1f, sizeof k1f, "%s_faults", s1);
+    snprintf(k2f, sizeof k2f, "%s_faults", s2);
+    snprintf(k1sc, sizeof k1sc, "%s_score", s1);
+    snprintf(k2sc, sizeof k2sc, "%s_score", s2);
     char match_seed[24];
     snprintf(match_seed, sizeof match_seed, "%llu", (unsigned long long)t->cfg.seed);
-    json_t *root = json_pack(
-        "{s:s, s:s, s:{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:i}, s:i, s:s, s:f}", "game",
-        "cartag", "scenario", scenario, "params", "vp", p->vp, "R", p->R, "ve", p->ve, "l", p->l,
-        "dt", p->dt, "T", p->T, "H", p->H, "walls", p->walls, "max_steps", p->max_steps,
-        "episodes", t->cfg.episodes, "seed", match_seed, "seconds", t->seconds);
-    json_object_set_new(root, "pursuers", entries_json(t->pursuers, t->n_pursuers, t, 1));
-    json_object_set_new(root, "evaders", entries_json(t->evaders, t->n_evaders, t, 0));
+    json_t *root = json_pack("{s:s, s:i, s:s, s:f}", "game", d->name, "episodes", t->cfg.episodes,
+                             "seed", match_seed, "seconds", t->seconds);
+    if (d == &domain_cartag) {
+        const FmspParams *p = &t->cfg.params;
+        json_object_set_new(root, "scenario", json_string(scenario));
+        json_object_set_new(root, "params",
+                            json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:b, s:i}", "vp", p->vp,
+                                      "R", p->R, "ve", p->ve, "l", p->l, "dt", p->dt, "T", p->T,
+                                      "H", p->H, "walls", p->walls, "max_steps", p->max_steps));
+    } else {
+        char label[256];
+        json_object_set_new(root, "target", json_string(gandalf_target_label(&t->cfg.gandalf, label,
+                                                                            sizeof label)));
+        json_object_set_new(root, "simulated_target",
+                            json_boolean(t->cfg.gandalf.kind == TARGET_SIMULATED));
+        json_object_set_new(root, "queries_per_attempt",
+                            json_integer(t->cfg.gandalf.game.max_queries));
+    }
+    json_object_set_new(root, k1s, entries_json(t->pursuers, t->n_pursuers, t, 1));
+    json_object_set_new(root, k2s, entries_json(t->evaders, t->n_evaders, t, 0));
     json_t *matches = json_array();
     for (int i = 0; i < t->n_pursuers; i++)
         for (int j = 0; j < t->n_evaders; j++) {
@@ -292,22 +316,22 @@ static int write_json(const Tournament *t, const char *scenario, const char *pat
                 const EpisodeResult *e = &r->episodes[k];
                 char seed_str[24]; /* 64-bit seeds as strings: JSON numbers lose them */
                 snprintf(seed_str, sizeof seed_str, "%llu", (unsigned long long)e->seed);
-                json_array_append_new(
-                    eps, json_pack("{s:s, s:i, s:b, s:f, s:f, s:o, s:o}", "seed", seed_str,
-                                   "steps", e->steps, "captured",
-                                   e->captured, "pursuer_score", e->score[0],
-                                   "evader_score", e->score[1], "pursuer_fault",
-                                   fault_json(&e->fault[0]), "evader_fault",
-                                   fault_json(&e->fault[1])));
+                json_t *ep = json_pack("{s:s, s:i, s:f, s:f, s:o, s:o}", "seed", seed_str, "steps",
+                                       e->steps, k1sc, e->score[0], k2sc, e->score[1], k1f,
+                                       fault_json(&e->fault[0]), k2f, fault_json(&e->fault[1]));
+                json_object_set_new(ep, d == &domain_cartag ? "captured" : "password_found",
+                                    json_boolean(e->captured));
+                json_array_append_new(eps, ep);
             }
-            json_array_append_new(
-                matches,
-                json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:o}", "pursuer",
-                          t->pursuers[i].name, "evader", t->evaders[j].name, "pursuer_mean",
-                          r->mean[0], "pursuer_ci95", r->ci95[0], "evader_mean",
-                          r->mean[1], "capture_rate", (double)r->captures / r->n,
-                          "pursuer_faults", r->faults[0], "evader_faults",
-                          r->faults[1], "replays", r->replays, "episodes", eps));
+            json_t *m = json_pack("{s:s, s:s, s:f, s:f, s:f, s:i, s:i, s:i, s:o}", s1,
+                                  t->pursuers[i].name, s2, t->evaders[j].name, k1m, r->mean[0],
+                                  k1c, r->ci95[0], k2m, r->mean[1], k1f, r->faults[0], k2f,
+                                  r->faults[1], "replays", r->replays, "episodes", eps);
+            json_object_set_new(m, d == &domain_cartag ? "capture_rate" : "success_rate",
+                                json_real(r->n ? (double)r->captures / r->n : 0));
+            if (d != &domain_cartag)
+                json_object_set_new(m, "defender_utility", json_real(r->utility));
+            json_array_append_new(matches, m);
         }
     json_object_set_new(root, "matches", matches);
     int rc = 0;
