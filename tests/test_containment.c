@@ -650,14 +650,26 @@ static void test_workers_die_with_engine(void)
         waitpid(pid, NULL, 0);
         usleep(500000);
         /* anything of ours still running (zombies waiting for init are dead) */
-        FILE *p = popen("ps -o stat=,comm= -C fmsp-worker,bwrap,cc1,gcc,as,ld", "r");
-        char line[256];
+        /* this build's workers (other fmsp runs on the machine have their
+         * own), and any compiler jail */
+        FILE *p = popen("ps -eo stat=,args=", "r");
+        char line[2048];
         int alive = 0;
-        while (p && fgets(line, sizeof line, p))
-            if (line[0] != 'Z') {
+        const char *worker = getenv("FMSP_WORKER");
+        while (p && fgets(line, sizeof line, p)) {
+            const char *args = strchr(line, ' ');
+            while (args && *args == ' ')
+                args++;
+            if (line[0] == 'Z' || !args)
+                continue;
+            int ours = (worker && strncmp(args, worker, strlen(worker)) == 0 &&
+                        args[strlen(worker)] == ' ') ||
+                       strncmp(args, "bwrap ", 6) == 0;
+            if (ours) {
                 alive++;
                 fprintf(stderr, "  still running after kill -9: %s", line);
             }
+        }
         if (p)
             pclose(p);
         CHECK_MSG(alive == 0, "trial %d: %d processes outlived the engine", trial, alive);

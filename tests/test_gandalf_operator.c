@@ -77,9 +77,10 @@ static void test_genome_round_trip(void)
     CHECK(!gandalf_genome_parse(bad, &g));
     free(bad);
     /* out-of-range numbers are clamped into range, not trusted */
-    char *big = xstrdup(line);
-    char *q = strstr(big, " queries=");
-    memcpy(q + 9, "99", 2);
+    const char *q = strstr(line, " queries=");
+    size_t at = (size_t)(q - line) + 9, digits = strspn(line + at, "0123456789");
+    /* the old value replaced whole: writing over it could eat the final NUL */
+    char *big = xasprintf("%.*s99%s", (int)at, line, line + at + digits);
     CHECK(gandalf_genome_parse(big, &g));
     CHECK(g.queries == 10);
     free(big);
