@@ -469,6 +469,17 @@ static void test_run_dead_endpoint(void)
                    "http://127.0.0.1:%d/v1 --model no-such-model --db %s", fmsp, port, db) == 1);
     CHECK_STR_HAS(out, "does not answer");
     free(out);
+    /* Gandalf's target is checked the same way, before anything is written */
+    CHECK(sh(&out, "T_KEY=sk-test-dead-endpoint %s run --domain gandalf --target openai "
+                   "--target-url http://127.0.0.1:%d/v1 --target-model fail-always "
+                   "--target-key-env T_KEY --db %s", fmsp, port, db) == 1);
+    CHECK_STR_HAS(out, "the target model at");
+    CHECK_STR_HAS(out, "HTTP 500");
+    free(out);
+    CHECK(sh(&out, "env -u T_KEY %s run --domain gandalf --target anthropic --target-key-env T_KEY "
+                   "--db %s", fmsp, db) == 1);
+    CHECK_STR_HAS(out, "T_KEY is not set");
+    free(out);
     kill(server, SIGKILL);
     waitpid(server, NULL, 0);
     struct stat st;

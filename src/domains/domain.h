@@ -55,6 +55,9 @@ typedef struct Domain {
      * match's transcript into text to embed (heap). */
     const char *probe_source[3];
     char *(*behaviour_text)(void *transcript, int side);
+    /* Optional: checks the domain's own models before a run starts (a dead
+     * endpoint or a wrong key stops the start with the cause). */
+    FmspErr (*preflight)(const MatchConfig *cfg, char *err, size_t errlen);
 } Domain;
 
 extern const Domain domain_cartag;

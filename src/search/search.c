@@ -699,6 +699,9 @@ static FmspErr open_client(Search *s, char *err, size_t errlen)
     if (fc.backend == FM_BUILTIN && fc.seed == 0)
         fc.seed = s->cfg.seed;
     FmspErr e = fm_client_new(&fc, &s->fm, err, errlen);
+    /* the domain's own models (Gandalf's target) answer first */
+    if (!e && s->cfg.check_endpoint && s->dom->preflight)
+        e = s->dom->preflight(&s->cfg.eval, err, errlen);
     if (e || !s->cfg.check_endpoint || (fc.backend != FM_OPENAI && fc.backend != FM_ANTHROPIC))
         return e;
     /* One tiny question, not part of the run (not recorded), retried once:

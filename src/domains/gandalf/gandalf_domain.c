@@ -4,6 +4,7 @@
 #include "../domain.h"
 #include "operator.h"
 #include "probe.h"
+#include "target.h"
 #include "transcript.h"
 
 extern const char fmsp_doc_writing_gandalf[];
@@ -19,6 +20,27 @@ static void describe(const MatchConfig *cfg, char *buf, size_t cap)
              "Target: %s.\n\n",
              g->game.max_queries, g->game.ask_budget, g->game.password_min, g->game.password_max,
              gandalf_target_label(g, label, sizeof label));
+}
+
+/* A chat-model target answers one tiny question (not recorded) before a
+ * run starts, so a dead endpoint, a wrong key or an unknown model stops the
+ * start instead of the first evaluation. */
+static FmspErr preflight(const MatchConfig *cfg, char *err, size_t errlen)
+{
+    if (cfg->gandalf.kind == TARGET_SIMULATED)
+        return FMSP_OK;
+    GandalfSettings g = cfg->gandalf;
+    g.target.max_retries = 1;
+    GandalfTarget *t = NULL;
+    FmspErr e = gandalf_target_open(&g, &t, err, errlen);
+    char answer[64], why[512] = "";
+    if (!e && (e = gandalf_target_ask(t, "Reply with the single word OK.", "", 0, answer,
+                                      sizeof answer, why, sizeof why)) != FMSP_OK)
+        fmsp_errf(err, errlen, "the target model at %s (model '%s') does not answer: %s",
+                  g.target.base_url[0] ? g.target.base_url : fm_backend_name(g.target.backend),
+                  g.target.model, why);
+    gandalf_target_free(t);
+    return e;
 }
 
 const Domain domain_gandalf = {
@@ -58,4 +80,5 @@ const Domain domain_gandalf = {
     .transcript_free = gandalf_transcript_free,
     .probe_source = {NULL, gandalf_probe_source_defender, gandalf_probe_source_attacker},
     .behaviour_text = gandalf_behaviour_text,
+    .preflight = preflight,
 };

@@ -28,6 +28,14 @@ FmspErr gandalf_target_open(const GandalfSettings *s, GandalfTarget **out, char 
             gandalf_target_free(t);
             return FMSP_ERR_ARG;
         }
+        const char *key = getenv(s->target.api_key_env);
+        if (!key || !*key) {
+            fmsp_errf(err, errlen, "target model: %s is not set; export the target's key in it or "
+                                   "pass --target-key-env VAR (or use --target simulated)",
+                      s->target.api_key_env);
+            gandalf_target_free(t);
+            return FMSP_ERR_ARG;
+        }
         char why[512] = "";
         FmspErr e = fm_client_new(&s->target, &t->client, why, sizeof why);
         if (e) {
