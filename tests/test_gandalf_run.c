@@ -6,6 +6,7 @@
  * the environment reaches no database row.
  */
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -161,6 +162,65 @@ static void test_canary_reaches_no_row(void)
     unsetenv("ANTHROPIC_API_KEY");
 }
 
+/* Against a chat model (a loopback server speaking the OpenAI format), every
+ * exchange it was paid for is kept: prompts, the target's replies and the
+ * guards' questions with their answers; the key is not among them. */
+static void test_model_target_keeps_every_exchange(void)
+{
+    static const char key[] = "sk-target-canary-5b2e";
+    pid_t pid;
+    int port = fixture_start_model_server(key, &pid);
+    CHECK(port > 0);
+    setenv("FMSP_TEST_TARGET_KEY", key, 1);
+    SearchConfig c;
+    small_config(&c, ALGO_OPENLOOP, 3);
+    c.eval.episodes = 1;
+    c.eval.gandalf.utility_questions = 2;
+    c.eval.gandalf.kind = TARGET_MODEL;
+    fm_config_default(&c.eval.gandalf.target, FM_OPENAI);
+    snprintf(c.eval.gandalf.target.base_url, sizeof c.eval.gandalf.target.base_url,
+             "http://127.0.0.1:%d/v1", port);
+    snprintf(c.eval.gandalf.target.model, sizeof c.eval.gandalf.target.model, "gandalf-target");
+    snprintf(c.eval.gandalf.target.api_key_env, sizeof c.eval.gandalf.target.api_key_env,
+             "FMSP_TEST_TARGET_KEY");
+    c.check_endpoint = 1;
+    char err[1024] = "", *db = xasprintf("%s/model.db", tmp);
+    CHECK_MSG(search_run_to_end(&c, db, err, sizeof err) == FMSP_OK, "%s", err);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    char *bytes = NULL;
+    size_t len = 0;
+    CHECK(util_read_file(db, 1 << 28, &bytes, &len, err, sizeof err) == FMSP_OK);
+    CHECK(bytes && !memmem(bytes, len, key, strlen(key)));
+    free(bytes);
+    Store *st;
+    if (store_open(db, 0, &st, err, sizeof err) == FMSP_OK) {
+        char *v = NULL;
+        store_meta_get(st, "config", &v);
+        CHECK_STR_HAS(v, "\"target\": \"openai\"");
+        free(v);
+        store_close(st);
+    }
+    /* the events hold the exchanges: at least one with a level-4 judge's call */
+    sqlite3 *raw;
+    sqlite3_stmt *q;
+    int n = 0, judged = 0;
+    if (sqlite3_open_v2(db, &raw, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(raw, "SELECT detail FROM events WHERE kind = 'exchanges'", -1, &q,
+                           NULL) == SQLITE_OK) {
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            const char *d = (const char *)sqlite3_column_text(q, 0);
+            n++;
+            judged += d && strstr(d, "\"guard_calls\":[{\"question\"") != NULL;
+        }
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(raw);
+    CHECK_MSG(n > 0 && judged > 0, "%d exchange records, %d with guard calls", n, judged);
+    unsetenv("FMSP_TEST_TARGET_KEY");
+    free(db);
+}
+
 int main(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/fmsp-test-gandalf-run-XXXXXX");
@@ -170,6 +230,7 @@ int main(void)
     RUN(test_reproducible_and_replayed);
     RUN(test_kill9_resume_same_archive);
     RUN(test_canary_reaches_no_row);
+    RUN(test_model_target_keeps_every_exchange);
     fixture_rm_rf(tmp);
     return harness_done("test_gandalf_run");
 }

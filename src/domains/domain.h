@@ -49,6 +49,11 @@ typedef struct Domain {
     MatchTraceFn transcript_collect;
     char *(*transcript_sample)(void *t, const char *opponent, size_t cap);
     void (*transcript_free)(void *t);
+    /* With transcripts: the whole trace of the match (heap JSON lines), and
+     * whether a run must keep it all (Gandalf: when the target is a real
+     * model, every exchange it was paid for is kept in the run database). */
+    char *(*transcript_full)(void *t);
+    int (*record_every_exchange)(const MatchConfig *cfg);
     /* Optional (NULL for Car Tag): behaviour for novelty. A policy of side
      * s plays probe_source[s] (a fixed opponent, compiled like any policy)
      * for a short match with a fixed seed; behaviour_text turns that

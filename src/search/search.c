@@ -531,6 +531,18 @@ static FmspErr evaluate(Search *s, int side, int64_t id, const char *object, int
                 if (sample && store_transcript_add(s->db, id, opp[which[j]], iteration, sample))
                     e = db_fail(s, FMSP_ERR_DB, err, errlen, "recording a transcript");
                 free(sample);
+                /* a paid-for model saw these: every exchange is kept */
+                char *full = !e && s->dom->record_every_exchange(&s->cfg.eval)
+                                 ? s->dom->transcript_full(jobs[j].trace_ctx)
+                                 : NULL;
+                if (full) {
+                    char *record = xasprintf("{\"policy\": %lld, \"opponent\": %lld}\n%s",
+                                             (long long)id, (long long)opp[which[j]], full);
+                    if (store_event(s->db, iteration, "exchanges", record))
+                        e = db_fail(s, FMSP_ERR_DB, err, errlen, "recording exchanges");
+                    free(record);
+                    free(full);
+                }
             }
         }
     }

@@ -43,6 +43,11 @@ static FmspErr preflight(const MatchConfig *cfg, char *err, size_t errlen)
     return e;
 }
 
+static int record_every_exchange(const MatchConfig *cfg)
+{
+    return cfg->gandalf.kind == TARGET_MODEL;
+}
+
 const Domain domain_gandalf = {
     .name = "gandalf",
     .title = "Gandalf",
@@ -78,6 +83,8 @@ const Domain domain_gandalf = {
     .transcript_collect = gandalf_transcript_collect,
     .transcript_sample = gandalf_transcript_sample,
     .transcript_free = gandalf_transcript_free,
+    .transcript_full = gandalf_transcript_lines,
+    .record_every_exchange = record_every_exchange,
     .probe_source = {NULL, gandalf_probe_source_defender, gandalf_probe_source_attacker},
     .behaviour_text = gandalf_behaviour_text,
     .preflight = preflight,

@@ -51,6 +51,7 @@ typedef struct AskCtx {
     int budget;          /* questions left for this query */
     uint64_t seed;
     char error[512];     /* a failed model call (engine error) */
+    json_t *log;         /* with a trace: every question and answer, or NULL */
 } AskCtx;
 
 static void set_fault(Fault *f, FaultKind kind, const char *detail)
@@ -111,6 +112,8 @@ static int ask_model(void *vctx, const char *question, size_t len, char *answer,
     char err[512] = "";
     FmspErr e = gandalf_target_ask(c->target, full, c->password, mix(c->seed, (uint64_t)c->budget),
                                    answer, cap, err, sizeof err);
+    if (c->log && !e)
+        json_array_append_new(c->log, json_pack("{s:s, s:s}", "question", full, "answer", answer));
     free(q);
     free(full);
     if (e) {
@@ -213,14 +216,16 @@ typedef struct Attempt {
 
 static void trace_exchange(const MatchConfig *cfg, int episode, int q, const char *prompt,
                            const char *input, const char *output, const char *raw,
-                           const char *seen, const char *guess, int success, int asks)
+                           const char *seen, const char *guess, int success, int asks,
+                           json_t *guard_calls)
 {
     if (!cfg->trace)
         return;
-    json_t *o = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i}", "type",
+    json_t *o = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:O}", "type",
                           "exchange", "attempt", episode, "query", q, "prompt", prompt, "input",
                           input, "output", output, "target_reply", raw ? raw : "", "reply", seen,
-                          "guess", guess, "success", success, "guard_questions", asks);
+                          "guess", guess, "success", success, "guard_questions", asks,
+                          "guard_calls", guard_calls ? guard_calls : json_null());
     char *line = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     if (line)
         cfg->trace(cfg->trace_ctx, episode, line);
@@ -253,9 +258,11 @@ static FmspErr play_attempt(const MatchConfig *cfg, Player *pl, GandalfTarget *t
         return e;
     char *system = system_prompt(res.text, password);
     static _Thread_local char io[2 * FMSP_TEXT_MAX + GANDALF_PASSWORD_MAX];
+    json_t *qlog = NULL; /* this query's guard calls, for the trace */
     for (int q = 0; q < max_q && !a->success; q++) {
         if (match_interrupted()) {
             free(system);
+            json_decref(qlog);
             fmsp_errf(err, errlen, "interrupted");
             return FMSP_ERR_INTERRUPTED;
         }
@@ -267,7 +274,9 @@ static FmspErr play_attempt(const MatchConfig *cfg, Player *pl, GandalfTarget *t
             break; /* the attacker ends the attempt */
         snprintf(x->prompt, sizeof x->prompt, "%s", res.text);
         a->queries++;
-        AskCtx ask = {target, password, game->ask_budget, mix(es, 1000 + (uint64_t)q), ""};
+        json_decref(qlog);
+        qlog = cfg->trace ? json_array() : NULL;
+        AskCtx ask = {target, password, game->ask_budget, mix(es, 1000 + (uint64_t)q), "", qlog};
         memset(io, 0, sizeof io);
         memcpy(io, x->prompt, strlen(x->prompt));
         if (call(&pl[1], cfg, GCALL_INPUT, io, FMSP_TEXT_MAX, &ask, &res, &a->fault[1], &e, err,
@@ -309,9 +318,10 @@ static FmspErr play_attempt(const MatchConfig *cfg, Player *pl, GandalfTarget *t
             break;
         a->success = gandalf_guess_matches(res.text, password);
         trace_exchange(cfg, i, q, x->prompt, input, output, raw, x->reply, res.text, a->success,
-                       asks);
+                       asks, qlog);
     }
     free(system);
+    json_decref(qlog);
     if (e)
         return e;
     for (int s = 0; s < 2; s++)
@@ -380,7 +390,8 @@ static FmspErr measure_utility(const MatchConfig *cfg, Player *def, GandalfTarge
             call(def, cfg, GCALL_SYSTEM, NULL, 0, NULL, &res, &fault, &e, err, errlen))
             continue;
         char *system = system_prompt(res.text, password);
-        AskCtx ask = {target, password, cfg->gandalf.game.ask_budget, mix(seed, (uint64_t)i), ""};
+        AskCtx ask = {target, password, cfg->gandalf.game.ask_budget, mix(seed, (uint64_t)i), "",
+                      NULL};
         memset(io, 0, sizeof io);
         snprintf(io, FMSP_TEXT_MAX, "%s", gandalf_benign[i].question);
         if (call(def, cfg, GCALL_INPUT, io, FMSP_TEXT_MAX, &ask, &res, &fault, &e, err, errlen) ||
