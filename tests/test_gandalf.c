@@ -365,11 +365,12 @@ static void test_loopback_target(void)
         free(t);
         /* a target that stalls or answers garbage stops the match as an
          * engine error, with the cause; nobody is blamed */
-        const char *broken[] = {"truncated-json", "fail-always"};
-        for (int b = 0; b < 2; b++) {
+        const char *broken[] = {"truncated-json", "fail-always", "stall"};
+        for (int b = 0; b < 3; b++) {
             snprintf(m.gandalf.target.model, sizeof m.gandalf.target.model, "%s", broken[b]);
             m.gandalf.target.max_retries = 1;
             m.gandalf.target.backoff_base_s = 0.05;
+            m.gandalf.target.timeout_s = 1; /* a stalled target times out, retried once */
             char err[512] = "";
             FmspErr e = match_play(&m, a, l1, NULL, NULL, &r, err, sizeof err);
             CHECK_MSG(e == FMSP_ERR_NET, "%s %s: %d %s", formats[k], broken[b], e, err);
