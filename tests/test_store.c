@@ -739,7 +739,7 @@ static void test_hostile_strings(void)
     /* every table is still there and nothing was deleted */
     CHECK_INT(raw_int("hostile.db", "SELECT count(*) FROM sqlite_master WHERE type='table'"), 7);
     CHECK_INT(raw_int("hostile.db", "SELECT count(*) FROM policies"), ne);
-    CHECK_INT(raw_int("hostile.db", "SELECT count(*) FROM meta"), ne + 2);
+    CHECK_INT(raw_int("hostile.db", "SELECT count(*) FROM meta"), ne + 3); /* + schema_version, fmsp, source_hashes */
     CHECK_INT(raw_int("hostile.db", "SELECT count(*) FROM events"), ne);
     CHECK_INT(raw_int("hostile.db", "SELECT count(*) FROM evaluations"), ne);
     CHECK_INT(raw_int("hostile.db", "SELECT count(*) FROM events WHERE detail = kind"), ne);
@@ -905,6 +905,47 @@ static void test_transcripts(void)
     CHECK(raw_int("tr.db", "SELECT count(*) FROM transcripts") == 3);
 }
 
+/* A source that no longer matches its stored hash (a damaged or edited
+ * file) is flagged on every read. */
+static void test_source_hash_checked(void)
+{
+    Store *s = fresh("hash.db");
+    if (!s)
+        return;
+    const char *src = "int x;\n";
+    char hex[65];
+    util_sha256_hex(src, strlen(src), hex);
+    StorePolicy p = {0};
+    p.side = 1;
+    p.iteration = 0;
+    p.origin = "builtin";
+    p.source = src;
+    p.hash = hex;
+    p.status = "ok";
+    p.quality = NAN;
+    p.novelty = NAN;
+    CHECK(store_policy_add(s, &p) == FMSP_OK);
+    StorePolicyRow r;
+    CHECK(store_policy_get(s, p.id, &r) == FMSP_OK);
+    CHECK(!r.corrupt);
+    store_policy_row_release(&r);
+    store_close(s);
+    char *pp = path("hash.db");
+    sqlite3 *db;
+    CHECK(sqlite3_open(pp, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "UPDATE policies SET source = 'int y;' WHERE id = 1", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    sqlite3_close(db);
+    free(pp);
+    s = reopen("hash.db");
+    if (!s)
+        return;
+    CHECK(store_policy_get(s, 1, &r) == FMSP_OK);
+    CHECK(r.corrupt);
+    store_policy_row_release(&r);
+    store_close(s);
+}
+
 static void test_one_writer(void)
 {
     char *path = xasprintf("%s/writer.db", dir);
@@ -944,6 +985,7 @@ int main(void)
     RUN(test_policy_list_filters);
     RUN(test_one_writer);
     RUN(test_transcripts);
+    RUN(test_source_hash_checked);
     char *cmd = xasprintf("rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", dir);

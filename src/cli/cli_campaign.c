@@ -47,7 +47,7 @@ int cli_campaign_report(Search *s, const CompileConfig *cc, int quiet)
             /* attackers of the red-team phases; the levels and the blue team */
             int wanted = k == 0 ? phase == 1 || phase == 3 : phase == 0 || phase == 2;
             /* valid policies: in an archive or not ("rejected" ones played too) */
-            if (!wanted || !r->source ||
+            if (!wanted || !r->source || r->corrupt ||
                 (strcmp(r->status, "ok") != 0 && strcmp(r->status, "rejected") != 0))
                 continue;
             CompileResult res;

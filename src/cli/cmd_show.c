@@ -172,6 +172,9 @@ int cmd_show(int argc, char **argv)
         }
         printf("policy #%ld %s: %s side, iteration %d, %s, %s\n", code_id, r.name ? r.name : "",
                dom->side_name[r.side == 1 ? 1 : 2], r.iteration, r.origin, r.status);
+        if (r.corrupt)
+            printf("WARNING: this source does not match its stored hash: the database was damaged "
+                   "or edited since\n");
         printf("why: %s\nparents: %s\n\n%s%s", r.reason ? r.reason : "", r.parents ? r.parents : "[]",
                r.source ? r.source : "(no source)\n",
                r.source && r.source[0] && r.source[strlen(r.source) - 1] != '\n' ? "\n" : "");
@@ -363,10 +366,17 @@ int cmd_export(int argc, char **argv)
         store_close(db);
         return 1;
     }
-    for (int i = 0; i < n && rc == 0; i++) {
+    for (int i = 0; i < n; i++) {
         StorePolicyRow *r = &rows[i];
         if (!r->source || (strcmp(r->status, "ok") && strcmp(r->status, "rejected")))
             continue;
+        if (r->corrupt) {
+            fprintf(stderr, "fmsp export: policy #%lld's source does not match its stored hash "
+                            "(the database was damaged or edited); not written\n",
+                    (long long)r->id);
+            rc = 1;
+            continue;
+        }
         /* names come from the database: keep only safe file-name characters */
         char name[96];
         snprintf(name, sizeof name, "%s", r->name ? r->name : "policy");

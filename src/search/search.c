@@ -373,6 +373,12 @@ static FmspErr load_archives(Search *s, char *err, size_t errlen)
         int is_base = strcmp(r->origin, "baseline") == 0;
         if (!r->in_archive && !is_base)
             continue;
+        if (r->corrupt) {
+            fmsp_errf(err, errlen, "policy #%lld's source does not match its stored hash: the run "
+                                   "database was damaged or edited", (long long)r->id);
+            e = FMSP_ERR_DB;
+            break;
+        }
         for (int pass = 0; pass < 2 && !e; pass++) {
             if (pass == 0 && !r->in_archive)
                 continue;
@@ -861,7 +867,9 @@ FmspErr search_create(const SearchConfig *cfg, const CompileConfig *cc, const ch
                 p.origin = "baseline";
                 p.name = name;
                 p.source = src;
-                p.hash = r.hash;
+                char src_hash[65];
+                util_sha256_hex(src, strlen(src), src_hash);
+                p.hash = src_hash;
                 p.parents = "[]";
                 p.status = "ok";
                 p.reason = seed ? "human-designed baseline, archive seed" : "human-designed baseline";
@@ -1051,6 +1059,13 @@ static FmspErr slot_build_prompt(Search *s, Slot *sl, char *err, size_t errlen)
     for (int i = 0; i < sl->n_parents && !e; i++) {
         if (store_policy_get(s->db, sl->parents[i], &rows[n])) {
             e = db_fail(s, FMSP_ERR_DB, err, errlen, "reading a parent policy");
+            break;
+        }
+        if (rows[n].corrupt) {
+            fmsp_errf(err, errlen, "policy #%lld's source does not match its stored hash: the run "
+                                   "database was damaged or edited", (long long)rows[n].id);
+            store_policy_row_release(&rows[n]);
+            e = FMSP_ERR_DB;
             break;
         }
         sl->parent_sources[i] = xstrdup(rows[n].source ? rows[n].source : "");

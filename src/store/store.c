@@ -47,6 +47,8 @@ struct Store {
     int in_tx;          /* store_begin succeeded and no commit/rollback since */
     char path[1024];
     char msg[768];
+    int source_hashes;  /* every policy's hash is its source's SHA-256 (databases
+                           from before kept the compile key for baselines) */
 };
 
 static const char schema[] =
@@ -278,6 +280,8 @@ static FmspErr create_schema(Store *s)
     if (!e)
         e = store_meta_set(s, "fmsp", "run");
     if (!e)
+        e = store_meta_set(s, "source_hashes", "sha256");
+    if (!e)
         e = exec(s, "COMMIT", "creating the run database");
     if (e && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -360,8 +364,14 @@ FmspErr store_open(const char *path, int create, Store **out, char *err, size_t 
              "setting up the run database");
     if (!e && create)
         e = create_schema(s);
-    if (e)
+    if (e) {
         fmsp_errf(err, errlen, "%s", s->msg);
+    } else {
+        char *hashes = NULL;
+        store_meta_get(s, "source_hashes", &hashes);
+        s->source_hashes = hashes && strcmp(hashes, "sha256") == 0;
+        free(hashes);
+    }
 out:
     if (e) {
         store_close(s);
@@ -622,6 +632,13 @@ static FmspErr read_row(Store *s, sqlite3_stmt *st, StorePolicyRow *r)
     r->name = col_text(st, 5);
     r->source = col_text(st, 6);
     r->hash = col_text(st, 7);
+    /* integrity: the source must be the one that was hashed when stored */
+    if (r->source && r->hash && strlen(r->hash) == 64 &&
+        (s->source_hashes || sqlite3_column_int(st, 2) >= 0)) {
+        char hex[65];
+        util_sha256_hex(r->source, strlen(r->source), hex);
+        r->corrupt = strcmp(hex, r->hash) != 0;
+    }
     r->parents = col_text(st, 8);
     r->status = col_text(st, 9);
     r->reason = col_text(st, 10);

@@ -81,7 +81,7 @@ typedef struct StorePolicy {
     const char *origin;    /* "baseline" | "seed" | "builtin" | "model" */
     const char *name;      /* short display name, may be NULL */
     const char *source;    /* C source, may be NULL when there was no code */
-    const char *hash;      /* sha256 of source, may be NULL */
+    const char *hash;      /* SHA-256 of source (checked on every read), may be NULL */
     const char *parents;   /* JSON array of parent ids, e.g. "[3,7]" */
     const char *status;    /* ok | refused | compile_error | fault | rejected | edit_failed | no_code */
     const char *reason;    /* why (diagnostics, fault detail, novelty verdict) */
@@ -109,6 +109,8 @@ typedef struct StorePolicyRow {
     float *embedding;
     int embedding_dim;
     double quality, novelty;
+    int corrupt;           /* the source does not match its stored SHA-256: the database
+                              was damaged or edited; do not use the source */
 } StorePolicyRow;
 
 void store_policy_row_release(StorePolicyRow *r);
