@@ -33,7 +33,7 @@ static char *ask(FmTask task, int side, const char *const *parents, int n, uint6
 {
     FmHint hint = {task, side, parents, n, seed, "cartag"};
     FmMessage msg = {"user", "write a policy please"};
-    FmRequest req = {"system prompt", &msg, 1, &hint, 7, 0};
+    FmRequest req = {"system prompt", &msg, 1, &hint, 7, 0, NULL};
     FmResponse r;
     memset(&r, 0, sizeof r);
     ops->complete(backend, &config, &req, &r);
@@ -219,7 +219,7 @@ static void test_answer_shape_and_accounting(void)
     free(text);
     /* no hint: a clear error, no text */
     FmMessage msg = {"user", "hello"};
-    FmRequest req = {NULL, &msg, 1, NULL, 1, 0};
+    FmRequest req = {NULL, &msg, 1, NULL, 1, 0, NULL};
     memset(&r, 0, sizeof r);
     ops->complete(backend, &config, &req, &r);
     CHECK(r.err == FMSP_ERR_ARG && r.text == NULL);

@@ -44,6 +44,7 @@ struct FmClient {
     Done *done, *done_tail;
     int in_flight; /* submitted and not yet returned */
     int stopping;
+    volatile int cancel; /* fm_cancel: backends abort, queued jobs are not run */
     pthread_t *threads;
     int n_threads;
 };
@@ -163,7 +164,13 @@ static void *worker(void *arg)
 
         Done *d = xcalloc(1, sizeof *d);
         double t0 = util_now();
-        c->ops->complete(c->state, &c->cfg, &j->req, &d->resp);
+        j->req.cancel = &c->cancel;
+        if (c->cancel) {
+            d->resp.err = FMSP_ERR_INTERRUPTED;
+            snprintf(d->resp.error, sizeof d->resp.error, "cancelled before it was sent");
+        } else {
+            c->ops->complete(c->state, &c->cfg, &j->req, &d->resp);
+        }
         d->resp.tag = j->req.tag;
         d->resp.latency_s = util_now() - t0;
         d->resp.cost_usd = (d->resp.prompt_tokens * c->cfg.price_in_per_mtok +
@@ -227,6 +234,15 @@ FmspErr fm_client_new(const FmConfig *cfg, FmClient **out, char *err, size_t err
     }
     *out = c;
     return FMSP_OK;
+}
+
+void fm_cancel(FmClient *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    c->cancel = 1;
+    pthread_mutex_unlock(&c->lock);
 }
 
 void fm_client_free(FmClient *c)

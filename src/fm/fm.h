@@ -85,6 +85,7 @@ typedef struct FmRequest {
     const FmHint *hint;       /* may be NULL */
     uint64_t tag;             /* caller's id, returned with the response */
     int key;                  /* replay: index of the call in the recorded run */
+    const volatile int *cancel; /* set by the client: backends stop when *cancel != 0 */
 } FmRequest;
 
 typedef struct FmResponse {
@@ -118,6 +119,12 @@ FmspErr fm_wait(FmClient *c, double timeout_s, FmResponse *out);
 
 /* Number of requests submitted and not yet returned by fm_wait. */
 int fm_in_flight(const FmClient *c);
+
+/* Cancels everything: requests in flight stop as soon as their transfer
+ * notices (within ~0.1 s; no further retries) and queued ones never start;
+ * each still comes back from fm_wait with err FMSP_ERR_INTERRUPTED. Final
+ * for the client. Thread-safe. */
+void fm_cancel(FmClient *c);
 
 /* Blocking: submit and wait for this one request. */
 FmspErr fm_complete(FmClient *c, const FmRequest *req, FmResponse *out);

@@ -169,6 +169,16 @@ static double jitter(Http *h)
     return (double)(x >> 11) * 0x1.0p-53;
 }
 
+/* curl's progress hook: a cancelled request stops its transfer. */
+static int on_progress(void *cancel, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt;
+    (void)dn;
+    (void)ut;
+    (void)un;
+    return cancel && *(const volatile int *)cancel;
+}
+
 static void http_complete(void *state, const FmConfig *cfg, const FmRequest *req, FmResponse *resp)
 {
     Http *h = state;
@@ -220,13 +230,22 @@ static void http_complete(void *state, const FmConfig *cfg, const FmRequest *req
                          (long)(cfg->timeout_s < 30 ? cfg->timeout_s + 1 : 30));
         curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)b.cap);
         curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        if (req->cancel) {
+            curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+            curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+            curl_easy_setopt(curl, CURLOPT_XFERINFODATA, (void *)req->cancel);
+        }
         CURLcode rc = curl_easy_perform(curl);
         long status = 0;
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
         resp->http_status = (int)status;
         resp->attempts = attempt;
         int retry = 0;
-        if (b.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+        if (rc == CURLE_ABORTED_BY_CALLBACK || (req->cancel && *req->cancel && rc != CURLE_OK)) {
+            resp->err = FMSP_ERR_INTERRUPTED;
+            snprintf(resp->error, sizeof resp->error, "cancelled while in flight");
+            break;
+        } else if (b.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
             resp->err = FMSP_ERR_TOOBIG;
             snprintf(resp->error, sizeof resp->error,
                      "the response is larger than the %zu-byte limit", b.cap);
@@ -255,7 +274,14 @@ static void http_complete(void *state, const FmConfig *cfg, const FmRequest *req
         delay *= jitter(h); /* full jitter */
         if (b.retry_after >= 0)
             delay = b.retry_after < cfg->backoff_max_s ? b.retry_after : cfg->backoff_max_s;
-        usleep((useconds_t)(delay * 1e6));
+        /* back off, in slices, so a cancel is noticed */
+        for (double slept = 0; slept < delay && !(req->cancel && *req->cancel); slept += 0.05)
+            usleep((useconds_t)((delay - slept < 0.05 ? delay - slept : 0.05) * 1e6));
+        if (req->cancel && *req->cancel) {
+            resp->err = FMSP_ERR_INTERRUPTED;
+            snprintf(resp->error, sizeof resp->error, "cancelled between retries");
+            break;
+        }
     }
     /* a server may quote the key back (some do in a 401): nothing it sent
      * is stored, shown or put in a prompt with the key in it */

@@ -731,7 +731,7 @@ static FmspErr open_client(Search *s, char *err, size_t errlen)
     if ((e = fm_client_new(&pc, &probe, err, errlen)) != FMSP_OK)
         return e;
     FmMessage m = {"user", "Reply with the single word OK."};
-    FmRequest req = {NULL, &m, 1, NULL, 0, -1};
+    FmRequest req = {NULL, &m, 1, NULL, 0, -1, NULL};
     FmResponse r;
     e = fm_complete(probe, &req, &r);
     fm_client_free(probe);
@@ -1225,7 +1225,7 @@ static FmspErr slot_submit(Search *s, Slot *sl, FmResponse *recorded, int *have_
         hint.parents = failed;
         hint.n_parents = 1;
     }
-    FmRequest req = {sl->system, msgs, sl->n_messages, &hint, (uint64_t)key, key};
+    FmRequest req = {sl->system, msgs, sl->n_messages, &hint, (uint64_t)key, key, NULL};
     FmspErr e = fm_submit(s->fm, &req);
     if (e)
         fmsp_errf(err, errlen, "cannot queue a model request: %s", fmsp_strerror(e));
@@ -1457,7 +1457,7 @@ static int judge_novel(Search *s, Slot *sl, char *err, size_t errlen, FmspErr *e
     const char *cand[4] = {sl->source, others[0], others[1], others[2]};
     FmHint hint = {FM_TASK_JUDGE, sl->side, cand, m + 1, mix(sl->seed, JUDGE_ATTEMPT, 0x4A),
                    s->dom->name};
-    FmRequest req = {NULL, &msg, 1, &hint, (uint64_t)key, key};
+    FmRequest req = {NULL, &msg, 1, &hint, (uint64_t)key, key, NULL};
     *e = fm_complete(s->fm, &req, &r);
     int v = -1;
     if (*e == FMSP_OK) {
@@ -1774,26 +1774,56 @@ FmspErr search_run(Search *s, SearchProgressFn progress, void *ctx, char *err, s
             fm_response_release(&r);
             continue; /* cannot happen: every request belongs to a waiting slot */
         }
-        e = record_call(s, target, &r, target->attempt ? "repair" : "generate", err, errlen);
-        /* An endpoint that keeps failing (refused connection, bad key,
-         * unknown model, 5xx after retries) stops the run with its cause,
-         * instead of spending every iteration on it. */
-        s->net_fail_streak = r.err == FMSP_ERR_NET ? s->net_fail_streak + 1 : 0;
-        if (!e && s->net_fail_streak >= SEARCH_MAX_NET_FAILURES) {
-            fmsp_errf(err, errlen, "the model endpoint failed %d times in a row, last: %s",
-                      s->net_fail_streak, r.error);
-            e = FMSP_ERR_NET;
+        /* A call the network failed (refused connection, bad key, unknown
+         * model, 5xx after the client's retries) is not the iteration's
+         * answer: it is logged and asked again, and an endpoint that keeps
+         * failing stops the run with its cause, the iteration still waiting
+         * for its answer (a resume asks again: an outage loses nothing). */
+        if (r.err == FMSP_ERR_NET) {
+            s->net_fail_streak++;
+            s->calls++;
+            s->failed_calls++;
+            char detail[700];
+            snprintf(detail, sizeof detail, "iteration %d, attempt %d: %s", target->iteration,
+                     target->attempt, r.error);
+            if (store_event(s->db, target->iteration, "model_call_failed", detail))
+                e = db_fail(s, FMSP_ERR_DB, err, errlen, "logging a failed model call");
+            if (!e && s->net_fail_streak >= SEARCH_MAX_NET_FAILURES) {
+                fmsp_errf(err, errlen, "the model endpoint failed %d times in a row, last: %s",
+                          s->net_fail_streak, r.error);
+                e = FMSP_ERR_NET;
+            }
+            fm_response_release(&r);
+            if (!e) {
+                FmResponse rec;
+                int have = 0;
+                e = slot_submit(s, target, &rec, &have, err, errlen);
+                if (!e && have)
+                    e = slot_on_answer(s, target, &rec, err, errlen);
+            }
+            continue;
         }
+        s->net_fail_streak = 0;
+        e = record_call(s, target, &r, target->attempt ? "repair" : "generate", err, errlen);
         if (!e)
             e = slot_on_answer(s, target, &r, err, errlen);
         else
             fm_response_release(&r);
     }
-    /* Drain what is still in flight so no thread outlives the search. */
+    /* Stop what is still in flight (a stalled endpoint must not hold the
+     * stop), keeping every answer that did arrive: it was paid for, and a
+     * resumed run uses it instead of asking again. */
+    if (fm_in_flight(s->fm) > 0)
+        fm_cancel(s->fm);
     while (fm_in_flight(s->fm) > 0) {
         FmResponse r;
         if (fm_wait(s->fm, -1, &r))
             break;
+        int it = (int)(r.tag / CALL_KEYS_PER_ITERATION);
+        Slot *target = &s->slots[it % s->k];
+        char rerr[256];
+        if (r.err == FMSP_OK && target->iteration == it && target->state == SLOT_WAITING)
+            record_call(s, target, &r, target->attempt ? "repair" : "generate", rerr, sizeof rerr);
         fm_response_release(&r);
     }
     if (e == FMSP_ERR_INTERRUPTED) {

@@ -67,7 +67,7 @@ static FmspErr chat(GandalfTarget *t, const char *system, const char *user, char
                     char *err, size_t errlen)
 {
     FmMessage m = {"user", user};
-    FmRequest req = {system, &m, 1, NULL, 0, 0};
+    FmRequest req = {system, &m, 1, NULL, 0, 0, NULL};
     FmResponse r;
     FmspErr e = fm_complete(t->client, &req, &r);
     pthread_mutex_lock(&t->lock);
