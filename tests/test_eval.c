@@ -122,9 +122,8 @@ static void test_elo_edges(void)
 
 /* Checks the equilibrium conditions of (p, q) for the game A = score - 0.5
  * (all cells played): mixtures, p^T A >= v, A q <= v, payoffs. */
-static void check_equilibrium(const double *score, int n1, int n2, const double *p,
-                              const double *q, const double *rowpay, const double *colpay,
-                              double v)
+static void check_equilibrium(const double *score, int n1, int n2, const double *p, const double *q,
+                              const double *rowpay, const double *colpay, double v)
 {
     CHECK_NEAR(sum(p, n1), 1, 1e-12);
     CHECK_NEAR(sum(q, n2), 1, 1e-12);
@@ -393,6 +392,48 @@ static void test_nash_random(void)
     }
 }
 
+static void test_nash_hard(void)
+{
+    /* Two support rows nearly identical in one column: the dual multiplier
+     * is ~250 and the covariance has rank 1 (a damped-Newton regression). */
+    double near[12] = {0.8062609715789032,   0.17606788563430953, 0.14181479704264943,
+                       0.96107767264695199,  0.12627998631189397, 0.055749309384146795,
+                       0.052571887118122773, 0.18213314047006657, 0.92834427114014273,
+                       0.75176449297053971,  0.12681165532854788, 0.51332907425347463};
+    double p[40], q[40], rp[40], cp[40];
+    NashResult res;
+    CHECK_INT(nash_maxent(near, NULL, 4, 3, p, q, rp, cp, &res), 0);
+    check_equilibrium(near, 4, 3, p, q, rp, cp, res.value);
+
+    /* Small games with coarse scores (many ties, many equilibria) and a
+     * copied first row: always solved, copies always equal. */
+    uint64_t state = 777;
+    for (int trial = 0; trial < 400; trial++) {
+        int n1 = 2 + (int)(lcg_uniform(&state) * 5), n2 = 1 + (int)(lcg_uniform(&state) * 6);
+        double score[42];
+        for (int k = 0; k < n1 * n2; k++)
+            score[k] = floor(lcg_uniform(&state) * 3) / 2;
+        memcpy(score + (n1 - 1) * n2, score, (size_t)n2 * sizeof *score);
+        int rc = nash_maxent(score, NULL, n1, n2, p, q, rp, cp, &res);
+        CHECK_MSG(rc == 0, "trial %d", trial);
+        if (rc)
+            continue;
+        check_equilibrium(score, n1, n2, p, q, rp, cp, res.value);
+        CHECK_NEAR(p[0], p[n1 - 1], 1e-9);
+    }
+
+    /* 40 x 40 with a strength gradient and noise (transitive-ish, small
+     * supports), scores in steps of 1/20 as from 20 games. */
+    static double big[1600];
+    for (int i = 0; i < 40; i++)
+        for (int j = 0; j < 40; j++) {
+            double pr = 1 / (1 + exp(-(i - j) * 0.05)) + 0.3 * (lcg_uniform(&state) - 0.5);
+            big[i * 40 + j] = round(fmin(1, fmax(0, pr)) * 20) / 20;
+        }
+    CHECK_INT(nash_maxent(big, NULL, 40, 40, p, q, rp, cp, &res), 0);
+    check_equilibrium(big, 40, 40, p, q, rp, cp, res.value);
+}
+
 static void test_exploitability(void)
 {
     double uniform[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3}, rock[3] = {1, 0, 0};
@@ -572,6 +613,7 @@ int main(void)
     RUN(test_nash_2x3);
     RUN(test_nash_small);
     RUN(test_nash_random);
+    RUN(test_nash_hard);
     RUN(test_exploitability);
     RUN(test_pca_line);
     RUN(test_pca_ellipse);

@@ -223,17 +223,28 @@ int pca_project(const float *points, int n, int dim, int k, double *proj, double
 
     int gram = n < dim, m = gram ? n : dim, keff = k < m ? k : m;
     double *s = xcalloc((size_t)m * m, sizeof *s), trace = 0;
-    for (int a = 0; a < m; a++)
-        for (int b = a; b < m; b++) {
-            double acc = 0;
-            if (gram)
+    if (gram) {
+        for (int a = 0; a < m; a++)
+            for (int b = a; b < m; b++) {
+                double acc = 0;
                 for (int d = 0; d < dim; d++)
                     acc += xc[(size_t)a * dim + d] * xc[(size_t)b * dim + d];
-            else
-                for (int i = 0; i < n; i++)
-                    acc += xc[(size_t)i * dim + a] * xc[(size_t)i * dim + b];
-            s[(size_t)a * m + b] = s[(size_t)b * m + a] = acc;
+                s[(size_t)a * m + b] = acc;
+            }
+    } else {
+        /* Sum of outer products, point by point: contiguous rows. */
+        for (int i = 0; i < n; i++) {
+            const double *row = xc + (size_t)i * dim;
+            for (int a = 0; a < m; a++) {
+                double xa = row[a], *out = s + (size_t)a * m;
+                for (int b = a; b < m; b++)
+                    out[b] += xa * row[b];
+            }
         }
+    }
+    for (int a = 0; a < m; a++)
+        for (int b = a + 1; b < m; b++)
+            s[(size_t)b * m + a] = s[(size_t)a * m + b];
     for (int a = 0; a < m; a++)
         trace += s[(size_t)a * m + a];
 

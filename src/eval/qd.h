@@ -34,13 +34,14 @@ typedef struct QdMap {
 
 /*
  * QD-score and coverage of n points (proj2[i*2 + 0..1], e.g. the first two
- * components from pca_project) with qualities quality[n] on a grid x grid map.
- * The bounds are lo[2]/hi[2] when both are given (so several runs can share
- * one map: compute them over all runs' points), else the min and max of each component over these points. Cell c =
- * floor((x - lo) / (hi - lo) * grid) per component, clamped into the grid (a
- * point at hi, or outside caller bounds, lands in the edge cell; a component
- * with hi == lo maps to cell 0). Each cell keeps the best quality among its
- * points; points with a non-finite coordinate or quality are skipped.
+ * components from pca_project) with qualities quality[n] on a grid x grid
+ * map. The bounds are lo[2]/hi[2] when both are given (so several runs can
+ * share one map: compute them over all runs' points), else the min and max
+ * of each component over these points. Cell c = floor((x - lo) / (hi - lo)
+ * * grid) per component, clamped into the grid (a point at hi, or outside
+ * caller bounds, lands in the edge cell; a component with hi == lo maps to
+ * cell 0). Each cell keeps the best quality among its points; points with a
+ * non-finite coordinate or quality are skipped. out gets the bounds used.
  * offset is added to every filled cell's best quality: QD-score (Pugh,
  * Soros & Stanley 2016) assumes non-negative qualities so that filling a
  * cell never lowers it; with qualities in [0,1], as here, pass 0.

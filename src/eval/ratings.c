@@ -25,24 +25,30 @@
  * evaluation", NeurIPS 2018; OpenSpiel's evaluation tools follow it): the
  * meta-game A = score - 0.5 is zero-sum; each side plays the maximum-entropy
  * mixture among its equilibrium strategies, and a policy is rated by its
- * payoff against the other side's mixture. Computed in three exact steps:
+ * payoff against the other side's mixture. Computed in three steps:
  *   1. the value v by the simplex method on the shifted game B = A + shift
  *      (B >= 1): max 1^T y s.t. B y <= 1, y >= 0 has optimum 1/(v + shift);
- *   2. the rows that are in the support of some equilibrium: for each row k
- *      not yet seen positive, an LP maximising p_k over the (v - EQ_SLACK)
- *      optimal set (every LP solution marks all its positive rows);
+ *   2. the rows in the support of some equilibrium: for each row k not yet
+ *      seen positive, an LP maximising p_k over the optimal set
+ *      {p : A^T p >= v - slack} (each solution marks all rows above
+ *      SUPPORT_MIN). The slack, 1e-13, only absorbs rounding in v; it is
+ *      raised (1e-11, then 1e-9) if the set then looks empty;
  *   3. maximum entropy over that optimal set restricted to those rows, by its
  *      convex dual: p_i proportional to exp(sum_j lambda_j A_ij), minimising
- *      log sum_i exp((A lambda)_i) - v sum_j lambda_j over lambda >= 0 with
- *      projected Newton (Bertsekas 1982). Step 2 is what makes the dual
- *      attain its optimum (a feasible point with every retained p_i > 0
- *      exists), so rows in no equilibrium get exactly 0 and the rest come out
- *      to ~1e-12 in the constraints.
+ *      log sum_i exp((A lambda)_i) - (v - slack) sum_j lambda_j over
+ *      lambda >= 0 by projected Newton (Bertsekas 1982) with a
+ *      Levenberg-Marquardt ridge. Step 2 is what lets the dual attain its
+ *      optimum (there is a feasible point with every retained p_i > 0), so
+ *      rows in no equilibrium get exactly 0 and the dual converges to a
+ *      projected gradient of 1e-13.
  * The column side is the same with the game -A^T. Identical rows have
  * identical (A lambda)_i and so get equal shares. Adding a copy of a row
  * leaves the column side's optimal set, hence q and every row's payoff,
  * unchanged; the column payoffs are unchanged whenever the row equilibrium is
  * unique (with several row equilibria the copy tilts max entropy towards it).
+ * Checked against sampled points of the optimal set on 3000 random small
+ * games (quantised scores, copies): none had higher entropy, beyond the
+ * ~1e-9 that points using the slack can gain.
  *
  * Exploitability of a mixture (the one-sided half of NashConv): the gap
  * between the game value and what the mixture guarantees, in score units.
@@ -57,12 +63,12 @@
 
 #define ELO_SCALE (400.0 / M_LN10) /* Elo points per natural-logit unit */
 #define ELO_MAX_ITER 200
-#define ELO_TOL 1e-10          /* Newton step, natural units */
-#define LP_EPS 1e-12           /* pivot and reduced-cost tolerance */
-#define SUPPORT_MIN 1e-7       /* an LP mass above this puts a row in the support */
-#define DUAL_TOL 1e-13         /* projected-gradient tolerance of the entropy dual */
+#define ELO_TOL 1e-10    /* Newton step, natural units */
+#define LP_EPS 1e-12     /* pivot and reduced-cost tolerance */
+#define SUPPORT_MIN 1e-7 /* an LP mass above this puts a row in the support */
+#define DUAL_TOL 1e-13   /* projected-gradient tolerance of the entropy dual */
 #define DUAL_MAX_ITER 500
-#define EQ_CHECK 1e-9          /* the answer must satisfy A^T p >= v - EQ_CHECK */
+#define EQ_CHECK 1e-9 /* the answer must satisfy A^T p >= v - EQ_CHECK */
 
 /* ---- shared small helpers ---- */
 
@@ -196,8 +202,8 @@ static double elo_eval(const EloProblem *ep, const double *r, double *grad, doub
                 grad[k] += f1[k] - sum_f1 / n;
             for (int a = 0; a < n; a++)
                 for (int b = 0; b < n; b++)
-                    hess[a * n + b] += (a == b ? f2[a] : 0) - (f2[a] + f2[b]) / n +
-                                       sum_f2 / ((double)n * n);
+                    hess[a * n + b] +=
+                        (a == b ? f2[a] : 0) - (f2[a] + f2[b]) / n + sum_f2 / ((double)n * n);
             free(f1);
             free(f2);
         }
@@ -558,8 +564,8 @@ static int row_support(const double *a, int m, int n, double v, double slack, in
 
 /* The entropy dual: f(lambda) = log sum_i exp((M lambda)_i) - t sum lambda,
  * with x = softmax(M lambda), grad_j = (M^T x)_j - t, hess = Cov_x(M). */
-static double dual_eval(const double *mat, int s, int n, double t, const double *lambda,
-                        double *x, double *grad, double *hess)
+static double dual_eval(const double *mat, int s, int n, double t, const double *lambda, double *x,
+                        double *grad, double *hess)
 {
     double zmax = -INFINITY, sum = 0, lsum = 0;
     for (int i = 0; i < s; i++) {
@@ -784,16 +790,11 @@ double exploitability_rows(const double *score, int n1, int n2, const double *w)
 {
     if (!score || !w || n1 < 1 || n2 < 1)
         return NAN;
-    double *a = game_matrix(score, NULL, n1, n2), v = 0, guaranteed = INFINITY;
+    double *a = game_matrix(score, NULL, n1, n2), v = 0;
     int ok = game_value(a, n1, n2, &v) == 0;
-    for (int j = 0; j < n2; j++) {
-        double pay = 0;
-        for (int i = 0; i < n1; i++)
-            pay += w[i] * a[(size_t)i * n2 + j];
-        guaranteed = fmin(guaranteed, pay);
-    }
+    double gap = v - guaranteed(a, n1, n2, w);
     free(a);
-    return ok ? fmax(0, v - guaranteed) : NAN;
+    return ok ? fmax(0, gap) : NAN;
 }
 
 double exploitability_cols(const double *score, int n1, int n2, const double *w)
