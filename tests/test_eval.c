@@ -358,6 +358,9 @@ static void test_nash_small(void)
     CHECK_NEAR(q[0], 1, 1e-12);
     CHECK_NEAR(cp[1], 0, 1e-12);
 
+    double s_nan[2] = {0.2, NAN};
+    CHECK_INT(nash_maxent(s_nan, NULL, 1, 2, p, q, rp, cp, &res), 0);
+    CHECK_NEAR(res.value, -0.3, 1e-12);
     CHECK_INT(nash_maxent(s, g, 0, 2, p, q, rp, cp, &res), -1);
     CHECK_INT(nash_maxent(NULL, g, 1, 2, p, q, rp, cp, &res), -1);
 }

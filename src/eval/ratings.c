@@ -72,8 +72,11 @@
 
 /* ---- shared small helpers ---- */
 
-static int cell_played(const double *games, int idx)
+/* A cell counts when it has games and a score (NaN: not played). */
+static int cell_played(const double *score, const double *games, int idx)
 {
+    if (isnan(score[idx]))
+        return 0;
     if (!games)
         return 1;
     double g = games[idx];
@@ -83,8 +86,8 @@ static int cell_played(const double *games, int idx)
 static double cell_score(const double *score, int idx)
 {
     double s = score[idx];
-    if (!(s >= 0))
-        return 0; /* also NaN */
+    if (s < 0)
+        return 0;
     return s > 1 ? 1 : s;
 }
 
@@ -159,7 +162,7 @@ static double elo_eval(const EloProblem *ep, const double *r, double *grad, doub
     for (int i = 0; i < ep->n1; i++) {
         for (int j = 0; j < ep->n2; j++) {
             int idx = i * ep->n2 + j;
-            if (!cell_played(ep->games, idx))
+            if (!cell_played(ep->score, ep->games, idx))
                 continue;
             double g = ep->games ? ep->games[idx] : 1.0;
             double wins = g * cell_score(ep->score, idx), losses = g - wins;
@@ -233,7 +236,7 @@ static int elo_mle_exists(const EloProblem *ep)
                     continue;
                 int row = u < ep->n1 ? u : v, col = (u < ep->n1 ? v : u) - ep->n1;
                 int idx = row * ep->n2 + col;
-                if (!cell_played(ep->games, idx))
+                if (!cell_played(ep->score, ep->games, idx))
                     continue;
                 double s = cell_score(ep->score, idx);
                 /* dir 0 follows "u has beaten v", dir 1 "v has beaten u". */
@@ -484,7 +487,7 @@ static double *game_matrix(const double *score, const double *games, int n1, int
 {
     double *a = xcalloc((size_t)n1 * n2, sizeof *a);
     for (int k = 0; k < n1 * n2; k++)
-        a[k] = cell_played(games, k) ? cell_score(score, k) - 0.5 : 0;
+        a[k] = cell_played(score, games, k) ? cell_score(score, k) - 0.5 : 0;
     return a;
 }
 

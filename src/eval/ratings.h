@@ -5,8 +5,8 @@
  * The data is a two-sided cross-play matrix. Side-1 policies i = 0..n1-1 are
  * the rows, side-2 policies j = 0..n2-1 the columns. score[i*n2+j] in [0,1] is
  * side 1's mean score in that pairing over games[i*n2+j] episodes; a cell with
- * 0 episodes (or a non-finite or negative count) was not played. `games` may
- * be NULL: every cell was played, once. Side 2's score in a pairing is taken
+ * 0 episodes (or a non-finite or negative count, or a NaN score) was not
+ * played. `games` may be NULL: every cell was played, once. Side 2's score in a pairing is taken
  * to be 1 - score: the meta-game is treated as constant-sum (a draw is 0.5
  * for both). Scores outside [0,1] are clamped into it.
  *
@@ -69,7 +69,8 @@ int nash_maxent(const double *score, const double *games, int n1, int n2, double
  * score 0.5 - value. Equivalently value - min_j sum_i w_i A[i][j] with A and
  * value as in nash_maxent: 0 means w is an equilibrium strategy (nothing on
  * side 2 does better against it than the game allows), 1 is the maximum.
- * Every cell counts as played (there is no games argument).
+ * Every cell counts as played (there is no games argument); a NaN score is
+ * a draw, as in nash_maxent.
  * Returns NAN on bad arguments.
  */
 double exploitability_rows(const double *score, int n1, int n2, const double *w);
