@@ -94,6 +94,33 @@ static void test_vfmsp(void) { check_algo("vfmsp"); }
 static void test_nssp(void) { check_algo("nssp"); }
 static void test_open_loop(void) { check_algo("open-loop"); }
 
+/* A QDSP run stopped after a replacement (iteration 7 replaces its nearest
+ * neighbour) and resumed with a larger budget ends exactly as the run given
+ * that budget at once: the archive comes back in its live order. */
+static void test_resume_after_replacement_exact(void)
+{
+    char dir[] = "/tmp/fmsp-golden-resume.XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char *cmd = xasprintf(
+        "cd %s && %s run --algo qdsp --iterations 16 --seed 5 --episodes 4 --db %s/full.db "
+        "--quiet >/dev/null 2>&1 && %s run --algo qdsp --iterations 9 --seed 5 --episodes 4 "
+        "--db %s/part.db --quiet >/dev/null 2>&1 && %s run --resume %s/part.db --iterations 16 "
+        "--quiet >/dev/null 2>&1",
+        root, fmsp, dir, fmsp, dir, fmsp, dir);
+    int status = system(cmd);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "runs exited %d", status);
+    char *full = xasprintf("%s/full.db", dir), *part = xasprintf("%s/part.db", dir);
+    char *a = dump(full), *b = dump(part);
+    CHECK(strstr(a ? a : "", "replaces its nearest neighbour") != NULL);
+    CHECK_MSG(a && b && strcmp(a, b) == 0, "the resumed run differs");
+    free(a);
+    free(b);
+    free(full);
+    free(part);
+    free(cmd);
+    fixture_rm_rf(dir);
+}
+
 int main(void)
 {
     const char *b = getenv("FMSP_BUILD"), *r = getenv("FMSP_ROOT");
@@ -103,5 +130,6 @@ int main(void)
     RUN(test_vfmsp);
     RUN(test_nssp);
     RUN(test_open_loop);
+    RUN(test_resume_after_replacement_exact);
     return harness_done("test_golden");
 }

@@ -141,6 +141,42 @@ static void test_kill9_resume_same_archive(void)
     free(killed);
 }
 
+/* A run stopped by its budget and resumed with a larger one ends exactly as
+ * a run given the larger budget at once: the iterations the stop left
+ * unplanned were planned (stored) at the moment an uninterrupted run would
+ * have planned them, and the archive comes back in its live order. */
+static void test_extended_budget_same_archive(void)
+{
+    SearchConfig c;
+    small_config(&c, ALGO_QDSP, 16);
+    char err[1024] = "";
+    char *full = xasprintf("%s/full.db", tmp), *part = xasprintf("%s/part.db", tmp);
+    CHECK_MSG(search_run_to_end(&c, full, err, sizeof err) == FMSP_OK, "%s", err);
+    SearchConfig short_cfg = c;
+    short_cfg.iterations = 5;
+    CHECK_MSG(search_run_to_end(&short_cfg, part, err, sizeof err) == FMSP_OK, "%s", err);
+    for (int more = 9; more <= 16; more = more + 2 > 16 && more < 16 ? 16 : more + 2) {
+        CompileConfig cc;
+        compile_config_default(&cc);
+        SearchConfig over;
+        memset(&over, 0, sizeof over);
+        over.iterations = more;
+        Search *s;
+        FmspErr e = search_resume(part, &cc, &over, &s, err, sizeof err);
+        CHECK_MSG(e == FMSP_OK, "%s", err);
+        if (e == FMSP_OK) {
+            CHECK_MSG(search_run(s, NULL, NULL, err, sizeof err) == FMSP_OK, "%s", err);
+            search_free(s);
+        }
+    }
+    char *ff = search_fingerprint(full), *fp = search_fingerprint(part);
+    CHECK_MSG(strcmp(ff, fp) == 0, "\n%s---\n%s", ff, fp);
+    free(ff);
+    free(fp);
+    free(full);
+    free(part);
+}
+
 static void test_replay_reproduces(void)
 {
     SearchConfig c;
@@ -267,6 +303,7 @@ int main(void)
     RUN(test_reproducible);
     RUN(test_kill9_resume_same_archive);
     RUN(test_replay_reproduces);
+    RUN(test_extended_budget_same_archive);
     RUN(test_every_algorithm_runs);
     RUN(test_token_budget_stops_early);
     RUN(test_bad_inputs);

@@ -111,6 +111,11 @@ static void pair_put(PairCache *c, int64_t a, int64_t b, double score)
     c->score[i] = score;
 }
 
+static void reload_pair(void *ctx, int64_t policy, int64_t opponent, double score)
+{
+    pair_put(ctx, policy, opponent, score);
+}
+
 static void pair_release(PairCache *c)
 {
     free(c->a);
@@ -170,6 +175,8 @@ struct Search {
     double cost;
     int threads;
     int dim;                  /* embedding dimension (code, behaviour or both joined) */
+    int reporting;            /* search_report: measure, record nothing (the run's data
+                                 stay what the search did, however often it reports) */
     int code_dim;             /* dimension of one embedder vector */
     int space;                /* SPACE_*: what novelty measures */
     char *probe_obj[2];       /* behaviour probes (objects), per side; NULL: none */
@@ -360,6 +367,52 @@ static FmspErr open_probes(Search *s, char *err, size_t errlen)
     return FMSP_OK;
 }
 
+/* The archives' order lives in meta "archive_order" as {"1":[ids],"2":[ids]}:
+ * a replacement takes its predecessor's place, so after a reload the
+ * archive is in the same order a live run has, and every choice made by
+ * position (parents, neighbours) is the same after a resume. */
+static FmspErr save_archive_order(Search *s)
+{
+    json_t *o = json_object();
+    for (int k = 0; k < 2; k++) {
+        json_t *a = json_array();
+        for (int i = 0; i < s->arch[k].n; i++)
+            json_array_append_new(a, json_integer(s->arch[k].entries[i].id));
+        json_object_set_new(o, k == 0 ? "1" : "2", a);
+    }
+    char *text = json_dumps(o, JSON_SORT_KEYS);
+    json_decref(o);
+    FmspErr e = store_meta_set(s->db, "archive_order", text);
+    free(text);
+    return e;
+}
+
+/* Puts each archive back in its stored order (runs from before the order
+ * was stored keep id order). */
+static void restore_archive_order(Search *s)
+{
+    char *text = NULL;
+    if (store_meta_get(s->db, "archive_order", &text) || !text)
+        return;
+    json_t *o = json_loads(text, 0, NULL);
+    free(text);
+    for (int k = 0; k < 2 && o; k++) {
+        json_t *ids = json_object_get(o, k == 0 ? "1" : "2");
+        Archive *a = &s->arch[k];
+        int pos = 0;
+        for (size_t j = 0; j < json_array_size(ids); j++) {
+            int i = archive_find(a, json_integer_value(json_array_get(ids, j)));
+            if (i < pos)
+                continue; /* unknown, or already placed */
+            ArchiveEntry t = a->entries[pos];
+            a->entries[pos] = a->entries[i];
+            a->entries[i] = t;
+            pos++;
+        }
+    }
+    json_decref(o);
+}
+
 /* Loads archive members and baselines from the database (create & resume). */
 static FmspErr load_archives(Search *s, char *err, size_t errlen)
 {
@@ -416,6 +469,8 @@ static FmspErr load_archives(Search *s, char *err, size_t errlen)
         }
     }
     store_policy_rows_free(rows, n);
+    if (!e)
+        restore_archive_order(s);
     return e;
 }
 
@@ -523,7 +578,7 @@ static FmspErr evaluate(Search *s, int side, int64_t id, const char *object, int
         const MatchResult *r = &jobs[j].result;
         double own = side == DOMAIN_SIDE_1 ? r->mean[0] : r->mean[1];
         scores[which[j]] = own;
-        if (id > 0) {
+        if (id > 0 && !s->reporting) {
             pair_put(&s->pairs, id, opp[which[j]], own);
             StoreEval ev = {id, opp[which[j]], iteration, own, r->ci95[sidx(side)], r->n,
                             side == DOMAIN_SIDE_1 ? r->faults[0] : r->faults[1],
@@ -900,7 +955,7 @@ FmspErr search_create(const SearchConfig *cfg, const CompileConfig *cc, const ch
         e = load_archives(s, err, errlen);
     if (!e)
         e = rescore(s, -1, err, errlen);
-    if (!e && store_commit(s->db))
+    if (!e && (save_archive_order(s) || store_commit(s->db)))
         e = db_fail(s, FMSP_ERR_DB, err, errlen, "committing the set-up");
     if (e) {
         /* a refused start leaves nothing behind: the same command, fixed,
@@ -978,8 +1033,12 @@ FmspErr search_resume(const char *db_path, const CompileConfig *cc, const Search
         e = load_archives(s, err, errlen);
     if (!e) {
         load_samples(s);
-        /* Pair results are not reloaded: they are replayed on demand, and a
-         * match between two fixed policies with the fixed seed is the same. */
+        /* Pair results come back too: a resumed run plays (and records) no
+         * match an uninterrupted one would have taken from its cache. */
+        if (store_eval_each(db, reload_pair, &s->pairs))
+            e = db_fail(s, FMSP_ERR_DB, err, errlen, "reading the evaluations");
+    }
+    if (!e) {
         long calls, failed, tokens;
         double cost;
         if (store_call_totals(db, &calls, &failed, &tokens, &cost) == FMSP_OK) {
@@ -1653,7 +1712,8 @@ static FmspErr slot_finalize(Search *s, Slot *sl, char *err, size_t errlen)
         snprintf(summary, sizeof summary,
                  "{\"side\":%d,\"status\":\"%s\",\"archive\":[%d,%d]}", sl->side, sl->status,
                  s->arch[0].n, s->arch[1].n);
-        if (store_iteration_done(s->db, sl->iteration, summary) || store_commit(s->db))
+        if (save_archive_order(s) || store_iteration_done(s->db, sl->iteration, summary) ||
+            store_commit(s->db))
             e = db_fail(s, FMSP_ERR_DB, err, errlen, "committing an iteration");
     }
     if (e) {
@@ -1726,6 +1786,16 @@ static FmspErr plan_and_submit(Search *s, int it, char *err, size_t errlen)
     return e;
 }
 
+/* Stores iteration it's plan without asking the model (see search_run). */
+static FmspErr plan_only(Search *s, int it, char *err, size_t errlen)
+{
+    Slot tmp;
+    memset(&tmp, 0, sizeof tmp);
+    FmspErr e = slot_plan(s, &tmp, it, err, errlen);
+    slot_clear(&tmp);
+    return e;
+}
+
 SearchStop search_stopped(const Search *s)
 {
     return s->stopped;
@@ -1735,10 +1805,19 @@ FmspErr search_run(Search *s, SearchProgressFn progress, void *ctx, char *err, s
 {
     int next_final = s->last_done + 1;
     int next_plan = next_final;
+    int next_stored = next_final; /* iterations below have a stored plan (or are submitted) */
     FmspErr e = FMSP_OK;
     while (!e) {
         while (!e && next_plan < next_final + s->k && budget_left(s, next_plan))
             e = plan_and_submit(s, next_plan++, err, errlen);
+        /* Iteration i is planned once iteration i-K is final, whatever the
+         * budgets say: past a budget (or a stop) the plan is stored without
+         * asking the model, so a resumed or extended run plans every
+         * iteration against the archive an uninterrupted run would have. */
+        if (next_stored < next_plan)
+            next_stored = next_plan;
+        while (!e && next_stored < next_final + s->k)
+            e = plan_only(s, next_stored++, err, errlen);
         if (e || next_final >= next_plan)
             break; /* nothing planned and nothing in flight: done */
         Slot *sl = &s->slots[next_final % s->k];
@@ -1882,7 +1961,9 @@ static FmspErr vs_baselines(Search *s, int side, int64_t id, const char *object,
 {
     int64_t saved_n = s->n_sample[sidx(side)];
     s->n_sample[sidx(side)] = 0; /* opponents = baselines only */
+    s->reporting = 1;
     FmspErr e = evaluate(s, side, id, object, s->last_done, out, NULL, err, errlen);
+    s->reporting = 0;
     s->n_sample[sidx(side)] = (int)saved_n;
     return e;
 }

@@ -766,6 +766,25 @@ FmspErr store_eval_add(Store *s, const StoreEval *e)
     return run(s, st, b, "storing an evaluation");
 }
 
+FmspErr store_eval_each(Store *s, void (*fn)(void *ctx, int64_t policy_id, int64_t opponent_id,
+                                              double score),
+                        void *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT policy_id, opponent_id, policy_score FROM evaluations "
+                                  "ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return fail_code(s, sqlite3_errcode(s->db), "reading evaluations");
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+            fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+               sqlite3_column_double(st, 2));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? FMSP_OK : fail_code(s, rc, "reading evaluations");
+}
+
 /* ---- model calls ---------------------------------------------------------- */
 
 FmspErr store_call_add(Store *s, StoreCall *c)

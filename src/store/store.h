@@ -134,6 +134,11 @@ typedef struct StoreEval {
 } StoreEval;
 FmspErr store_eval_add(Store *s, const StoreEval *e);
 
+/* Calls fn for every evaluation with a score, in the order they were stored. */
+FmspErr store_eval_each(Store *s, void (*fn)(void *ctx, int64_t policy_id, int64_t opponent_id,
+                                              double score),
+                        void *ctx);
+
 typedef struct StoreCall {
     int64_t id;            /* assigned */
     int iteration;         /* iteration the call belongs to */
