@@ -487,6 +487,49 @@ static void test_run_dead_endpoint(void)
     free(db);
 }
 
+/* Cross-play of archives and folders: ratings, Nash averaging and
+ * exploitability are printed; a results file makes a second invocation
+ * reuse every finished match; Gandalf's unbroken level 7 is the whole
+ * defenders' equilibrium. */
+static void test_tournament(void)
+{
+    char *out, *res = xasprintf("/tmp/fmsp-cli-tour-%d.jsonl", (int)getpid());
+    unlink(res);
+    CHECK(sh(&out, "%s tournament --episodes 3 --results %s policies/baselines/cartag", fmsp,
+             res) == 0);
+    CHECK_STR_HAS(out, "0 of 30 matches already");
+    CHECK_STR_HAS(out, "Car Tag tournament: 5 pursuers x 6 evaders");
+    CHECK_STR_HAS(out, "Elo: maximum likelihood");
+    CHECK_STR_HAS(out, "Nash averaging");
+    CHECK_STR_HAS(out, "exploitability");
+    free(out);
+    CHECK(sh(&out, "%s tournament --episodes 3 --results %s policies/baselines/cartag", fmsp,
+             res) == 0);
+    CHECK_STR_HAS(out, "30 of 30 matches already");
+    CHECK(!strstr(out, "[1/30 matches]"));
+    free(out);
+    /* other settings do not reuse those cells */
+    CHECK(sh(&out, "%s tournament --episodes 2 --results %s --quiet policies/baselines/cartag",
+             fmsp, res) == 0);
+    free(out);
+    CHECK(sh(&out, "%s tournament --episodes 2 --results %s policies/baselines/cartag", fmsp,
+             res) == 0);
+    CHECK_STR_HAS(out, "30 of 30 matches already");
+    free(out);
+    CHECK(sh(&out, "%s tournament --domain gandalf --episodes 3 --quiet policies/baselines/gandalf",
+             fmsp) == 0);
+    CHECK_STR_HAS(out, "Gandalf tournament: 13 attackers x 7 defenders");
+    CHECK_STR_HAS(out, "defender_level7                  defender");
+    char *l7 = out ? strstr(out, "defender_level7                  defender") : NULL;
+    CHECK(l7 && strstr(l7, "1.000       +0.500"));
+    free(out);
+    CHECK(sh(&out, "%s tournament policies/baselines/gandalf", fmsp) == 1);
+    CHECK_STR_HAS(out, "is a Gandalf policy");
+    free(out);
+    unlink(res);
+    free(res);
+}
+
 int main(void)
 {
     const char *b = getenv("FMSP_BUILD"), *r = getenv("FMSP_ROOT");
@@ -502,5 +545,6 @@ int main(void)
     RUN(test_run_dead_endpoint);
     RUN(test_eval_interrupted);
     RUN(test_run_config_file);
+    RUN(test_tournament);
     return harness_done("test_cli");
 }

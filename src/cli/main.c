@@ -14,11 +14,14 @@ static const char main_help[] =
     "usage: fmsp <command> [options]\n"
     "\n"
     "Commands:\n"
-    "  run       run Foundation-Model Self-Play (QDSP, vFMSP, NSSP, open-loop)\n"
+    "  run       run Foundation-Model Self-Play (QDSP, vFMSP, NSSP, open-loop) on\n"
+    "            Car Tag or Gandalf (--domain)\n"
     "  show      summarise a run database\n"
     "  export    write a run's archive as policy files\n"
-    "  eval      play every given pursuer against every given evader (Car Tag)\n"
+    "  eval      play every side-1 policy against every side-2 policy, a table\n"
     "  play      play one episode and write its trace as JSON lines\n"
+    "  tournament  cross-play of archives and policy files: Elo, Nash averaging,\n"
+    "            exploitability (resumable with --results)\n"
     "  help      this help; 'fmsp <command> --help' for a command's options\n"
     "  version   print the version\n";
 
@@ -51,6 +54,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "show") == 0)
         return cmd_show(argc - 1, argv + 1);
+    if (strcmp(cmd, "tournament") == 0)
+        return cmd_tournament(argc - 1, argv + 1);
     if (strcmp(cmd, "export") == 0)
         return cmd_export(argc - 1, argv + 1);
     fprintf(stderr, "fmsp: unknown command '%s'; try 'fmsp help'\n", cmd);
