@@ -23,10 +23,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_crossplay.h"
 #include "core/util.h"
 #include "eval/ratings.h"
-#include "match/tournament.h"
-#include "store/store.h"
 
 static const char tournament_help[] =
     "usage: fmsp tournament [options] SOURCE...\n"
@@ -47,180 +46,6 @@ static const char tournament_help[] =
     "  --quiet             no progress\n"
     "  -h, --help          this help\n"
     "\n";
-
-/* A policy's origin: the source it came from (for exploitability). */
-typedef struct Origin {
-    int source;
-} Origin;
-
-static volatile sig_atomic_t tour_signals;
-
-static void on_tour_signal(int sig)
-{
-    if (tour_signals++)
-        _exit(128 + sig);
-    static const char msg[] = "\nfmsp tournament: stopping; finished matches are kept\n";
-    ssize_t w = write(2, msg, sizeof msg - 1);
-    (void)w;
-    match_interrupt(1);
-}
-
-/* The settings that make a cell's result what it is, as a hex digest. */
-static void settings_key(const MatchConfig *c, char hex[65])
-{
-    Sha256 h;
-    sha256_init(&h);
-    const Domain *d = c->domain ? c->domain : &domain_cartag;
-    sha256_update(&h, d->name, strlen(d->name) + 1);
-    sha256_update(&h, &c->seed, sizeof c->seed);
-    sha256_update(&h, &c->episodes, sizeof c->episodes);
-    if (d == &domain_cartag) {
-        sha256_update(&h, &c->params, sizeof c->params);
-    } else {
-        char label[256];
-        gandalf_target_label(&c->gandalf, label, sizeof label);
-        sha256_update(&h, &c->gandalf.game, sizeof c->gandalf.game);
-        sha256_update(&h, label, strlen(label) + 1);
-        sha256_update(&h, &c->gandalf.utility_questions, sizeof c->gandalf.utility_questions);
-    }
-    sha256_final_hex(&h, hex);
-}
-
-static char *cell_key(const char *settings, const TourEntry *a, const TourEntry *b)
-{
-    return xasprintf("%s|%s|%s", settings, a->compiled.hash, b->compiled.hash);
-}
-
-/* Adds a run database's archive (both sides) as "<run>:<policy>". */
-static int add_database(Tournament *t, const CompileConfig *cc, const char *path, char *err,
-                        size_t errlen)
-{
-    Store *db;
-    if (store_open(path, 0, &db, err, errlen) != FMSP_OK)
-        return 1;
-    char *config = NULL;
-    store_meta_get(db, "config", &config);
-    json_t *cj = config ? json_loads(config, 0, NULL) : NULL;
-    const char *dname = json_string_value(json_object_get(cj, "domain"));
-    const Domain *want = t->cfg.domain ? t->cfg.domain : &domain_cartag;
-    int rc = 0;
-    if (strcmp(dname ? dname : "cartag", want->name) != 0) {
-        fmsp_errf(err, errlen, "'%s' holds a %s run; this tournament plays %s", path,
-                  dname ? dname : "cartag", want->name);
-        rc = 2;
-    }
-    json_decref(cj);
-    free(config);
-    StorePolicyRow *rows = NULL;
-    int n = 0;
-    if (!rc && store_policy_list(db, 0, 1, &rows, &n) != FMSP_OK) {
-        fmsp_errf(err, errlen, "'%s': %s", path, store_errmsg(db));
-        rc = 1;
-    }
-    const char *slash = strrchr(path, '/');
-    char run[128];
-    snprintf(run, sizeof run, "%s", slash ? slash + 1 : path);
-    char *dot = strrchr(run, '.');
-    if (dot)
-        *dot = 0;
-    for (int i = 0; i < n && !rc; i++) {
-        StorePolicyRow *r = &rows[i];
-        if (!r->source || r->corrupt)
-            continue;
-        CompileResult res;
-        char why[512];
-        char *name = xasprintf("%s:%s", run, r->name ? r->name : "policy");
-        if (compile_policy_source(cc, r->source, strlen(r->source), name, &res, why,
-                                  sizeof why) == FMSP_OK) {
-            tournament_add_object(t, name, r->side, res.object_path);
-            TourEntry *v = r->side == 1 ? t->pursuers : t->evaders;
-            int nv = r->side == 1 ? t->n_pursuers : t->n_evaders;
-            snprintf(v[nv - 1].compiled.hash, sizeof v[nv - 1].compiled.hash, "%s", res.hash);
-        }
-        compile_result_release(&res);
-        free(name);
-    }
-    store_policy_rows_free(rows, n);
-    store_close(db);
-    return rc;
-}
-
-/* Loads the reusable cells of a results file into known[] (by key). */
-static int load_results(const char *path, const char *settings, Tournament *t, MatchResult *known)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    int reused = 0;
-    char *line = NULL;
-    size_t cap = 0;
-    while (getline(&line, &cap, f) > 0) {
-        json_t *o = json_loads(line, 0, NULL);
-        const char *key = json_string_value(json_object_get(o, "key"));
-        for (int i = 0; key && i < t->n_pursuers; i++)
-            for (int j = 0; j < t->n_evaders; j++) {
-                MatchResult *m = &known[i * t->n_evaders + j];
-                char *k = cell_key(settings, &t->pursuers[i], &t->evaders[j]);
-                if (m->n == 0 && strcmp(k, key) == 0) {
-                    m->n = (int)json_integer_value(json_object_get(o, "n"));
-                    m->mean[0] = json_number_value(json_object_get(o, "mean1"));
-                    m->mean[1] = json_number_value(json_object_get(o, "mean2"));
-                    m->ci95[0] = json_number_value(json_object_get(o, "ci1"));
-                    m->ci95[1] = json_number_value(json_object_get(o, "ci2"));
-                    m->captures = (int)json_integer_value(json_object_get(o, "wins1"));
-                    m->faults[0] = (int)json_integer_value(json_object_get(o, "faults1"));
-                    m->faults[1] = (int)json_integer_value(json_object_get(o, "faults2"));
-                    m->utility = json_number_value(json_object_get(o, "utility"));
-                    reused++;
-                }
-                free(k);
-            }
-        json_decref(o);
-    }
-    free(line);
-    fclose(f);
-    return reused;
-}
-
-typedef struct Run {
-    Tournament *t;
-    FILE *results;
-    const char *settings;
-    int show, tty;
-    double last_print;
-    int done_offset, total;
-} Run;
-
-static void on_match(void *ctx, int done, int total, const TourEntry *p, const TourEntry *e,
-                     const MatchResult *r)
-{
-    Run *run = ctx;
-    if (run->results) {
-        char *key = cell_key(run->settings, p, e);
-        json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:f}", "key",
-                              key, "policy1", p->name, "policy2", e->name, "n", r->n, "mean1",
-                              r->mean[0], "mean2", r->mean[1], "ci1", r->ci95[0], "ci2",
-                              r->ci95[1], "wins1", r->captures, "faults1", r->faults[0], "faults2",
-                              r->faults[1], "utility", r->utility);
-        char *line = json_dumps(o, JSON_COMPACT);
-        fprintf(run->results, "%s\n", line);
-        fflush(run->results);
-        free(line);
-        json_decref(o);
-        free(key);
-    }
-    if (!run->show)
-        return;
-    double now = util_now();
-    if (!run->tty && now - run->last_print < 5.0 && done != total)
-        return;
-    run->last_print = now;
-    fprintf(stderr, "%s[%d/%d matches] %s vs %s: %.2f%s", run->tty ? "\r" : "",
-            done + run->done_offset, run->total, p->name, e->name, r->mean[0],
-            run->tty ? "   " : "\n");
-    if (run->tty && done == total)
-        fprintf(stderr, "\r%*s\r", 78, "");
-}
 
 int cmd_tournament(int argc, char **argv)
 {
@@ -275,114 +100,25 @@ int cmd_tournament(int argc, char **argv)
     if (cli_game_finish(&g, "tournament"))
         return 2;
     const Domain *d = g.match.domain;
-    Tournament t;
-    tournament_init(&t, &g.match);
+    CrossPlay x;
+    crossplay_init(&x, &g.match);
     int rc = 0, n_sources = argc - optind;
-    /* which source each policy came from, by the counts after each source */
+    /* where each source's policies end, per side (for exploitability) */
     int *after1 = xcalloc((size_t)n_sources + 1, sizeof(int));
     int *after2 = xcalloc((size_t)n_sources + 1, sizeof(int));
     for (int s = 0; s < n_sources && rc == 0; s++) {
-        const char *src = argv[optind + s];
-        size_t len = strlen(src);
-        char err[1024] = "";
-        if (len > 3 && strcmp(src + len - 3, ".db") == 0) {
-            rc = add_database(&t, &g.compile, src, err, sizeof err);
-        } else {
-            char *diag = NULL;
-            FmspErr e = tournament_add_path(&t, &g.compile, src, &diag, err, sizeof err);
-            if (e)
-                rc = e == FMSP_ERR_REFUSED || e == FMSP_ERR_COMPILE ? 1 : 2;
-            if (e && e != FMSP_ERR_REFUSED && diag && *diag)
-                fprintf(stderr, "%s\n", diag);
-            free(diag);
-        }
-        if (rc)
-            fprintf(stderr, "fmsp tournament: %s\n", err);
-        after1[s] = t.n_pursuers;
-        after2[s] = t.n_evaders;
+        rc = crossplay_add(&x, &g.compile, argv[optind + s], 0, "tournament");
+        after1[s] = x.t.n_pursuers;
+        after2[s] = x.t.n_evaders;
     }
-    if (rc == 0 && (t.n_pursuers == 0 || t.n_evaders == 0)) {
-        fprintf(stderr, "fmsp tournament: need at least one %s and one %s (got %d and %d)\n",
-                d->side_name[1], d->side_name[2], t.n_pursuers, t.n_evaders);
-        rc = 2;
-    }
+    if (rc == 0)
+        rc = crossplay_play(&x, results_path, (int)jobs, quiet, "tournament");
+    Tournament t = x.t;
     int n1 = t.n_pursuers, n2 = t.n_evaders, total = n1 * n2;
-    MatchResult *known = rc ? NULL : xcalloc((size_t)total + 1, sizeof *known);
-    char settings[65];
-    settings_key(&g.match, settings);
-    int reused = 0;
-    if (rc == 0 && results_path)
-        reused = load_results(results_path, settings, &t, known);
-    /* play the unknown cells: a sub-tournament of the rows and columns that
-     * have any, then copy back */
-    if (rc == 0) {
-        if (!quiet)
-            fprintf(stderr, "fmsp tournament: %d %ss x %d %ss from %d source%s, %d episodes per "
-                            "match; %d of %d matches already in %s\n",
-                    n1, d->side_name[1], n2, d->side_name[2], n_sources,
-                    n_sources == 1 ? "" : "s", g.match.episodes, reused, total,
-                    results_path ? results_path : "no results file");
-        FILE *rf = results_path ? fopen(results_path, "a") : NULL;
-        if (results_path && !rf) {
-            fprintf(stderr, "fmsp tournament: cannot append to '%s'\n", results_path);
-            rc = 1;
-        }
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_tour_signal;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        Run run = {&t, rf, settings, !quiet, isatty(2), 0, reused, total};
-        /* play row by row what is missing: each row is a one-row tournament */
-        for (int i = 0; i < n1 && rc == 0; i++) {
-            int missing = 0;
-            for (int j = 0; j < n2; j++)
-                missing += known[i * n2 + j].n == 0;
-            if (!missing)
-                continue;
-            Tournament row;
-            tournament_init(&row, &g.match);
-            tournament_add_object(&row, t.pursuers[i].name, 1, t.pursuers[i].compiled.object_path);
-            snprintf(row.pursuers[0].compiled.hash, sizeof row.pursuers[0].compiled.hash, "%s",
-                     t.pursuers[i].compiled.hash);
-            int *col = xcalloc((size_t)n2, sizeof *col);
-            int nc = 0;
-            for (int j = 0; j < n2; j++) {
-                if (known[i * n2 + j].n)
-                    continue;
-                tournament_add_object(&row, t.evaders[j].name, 2, t.evaders[j].compiled.object_path);
-                snprintf(row.evaders[nc].compiled.hash, sizeof row.evaders[nc].compiled.hash, "%s",
-                         t.evaders[j].compiled.hash);
-                col[nc++] = j;
-            }
-            char err[1024] = "";
-            FmspErr e = tournament_run(&row, (int)jobs, on_match, &run, err, sizeof err);
-            for (int k = 0; k < nc; k++) {
-                known[i * n2 + col[k]] = row.results[k];
-                memset(&row.results[k], 0, sizeof row.results[k]);
-            }
-            run.done_offset += nc;
-            free(col);
-            tournament_release(&row);
-            if (e == FMSP_ERR_INTERRUPTED) {
-                fprintf(stderr, "fmsp tournament: interrupted; %s\n",
-                        results_path ? "run it again with the same --results to continue"
-                                     : "give --results FILE to keep what finished");
-                rc = CLI_EXIT_INTERRUPTED;
-            } else if (e) {
-                fprintf(stderr, "fmsp tournament: %s\n", err);
-                rc = 1;
-            }
-        }
-        if (rf)
-            fclose(rf);
-    }
+    MatchResult *known = x.known;
     if (rc == 0) {
         double *score = xcalloc((size_t)total, sizeof *score), *games = xcalloc((size_t)total, sizeof *games);
-        for (int k = 0; k < total; k++) {
-            score[k] = known[k].mean[0];
-            games[k] = known[k].n;
-        }
+        crossplay_matrix(&x, score, games);
         int np = n1 + n2;
         double *elo = xcalloc((size_t)np, sizeof *elo), *ci = xcalloc((size_t)np, sizeof *ci);
         double *p = xcalloc((size_t)n1, sizeof *p), *q = xcalloc((size_t)n2, sizeof *q);
@@ -498,12 +234,8 @@ int cmd_tournament(int argc, char **argv)
         free(rp);
         free(cp);
     }
-    if (known)
-        for (int k = 0; k < total; k++)
-            match_result_release(&known[k]);
-    free(known);
     free(after1);
     free(after2);
-    tournament_release(&t);
+    crossplay_release(&x);
     return rc;
 }

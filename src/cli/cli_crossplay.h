@@ -1,0 +1,50 @@
+/*
+ * cli_crossplay.h - what `fmsp tournament` and `fmsp compare` share: policies
+ * gathered from sources (run databases and policy files or folders), the
+ * cross-play matrix played in parallel and kept in a results file (JSON
+ * lines; a cell is reused only when both policies' compiled hashes, the
+ * domain's settings, the seed and the episode count match), interruptible.
+ */
+#ifndef FMSP_CLI_CROSSPLAY_H
+#define FMSP_CLI_CROSSPLAY_H
+
+#include "cli.h"
+#include "match/tournament.h"
+
+/* What a policy is, besides its entry: where it came from and its code
+ * embedding (stored with it in a run database; NULL for files). */
+typedef struct CrossInfo {
+    int source;      /* index of the source it came from */
+    int baseline;    /* a human-designed baseline */
+    float *embedding;/* owned, dim floats, or NULL */
+    int dim;
+} CrossInfo;
+
+typedef struct CrossPlay {
+    Tournament t;          /* side 1 in t.pursuers, side 2 in t.evaders */
+    CrossInfo *info[2];    /* per side, parallel to the entries */
+    int n_sources;
+    char **source_name;    /* short names (file name without .db) */
+    MatchResult *known;    /* n1 * n2 results once played (n == 0: not played) */
+    int reused;            /* cells taken from the results file */
+} CrossPlay;
+
+void crossplay_init(CrossPlay *x, const MatchConfig *cfg);
+void crossplay_release(CrossPlay *x);
+
+/*
+ * Adds a source: a run database (".db": its archive; with `all`, every
+ * valid candidate and its baselines too) or a policy file or folder.
+ * 0, or an exit code after printing why (cmd names the command).
+ */
+int crossplay_add(CrossPlay *x, const CompileConfig *cc, const char *path, int all,
+                  const char *cmd);
+
+/* Plays every cell not in results_path (may be NULL), appending each as it
+ * finishes; 0, CLI_EXIT_INTERRUPTED or 1 after printing why. */
+int crossplay_play(CrossPlay *x, const char *results_path, int jobs, int quiet, const char *cmd);
+
+/* Side 1's mean scores (n1 * n2) and episode counts, as arrays for src/eval. */
+void crossplay_matrix(const CrossPlay *x, double *score, double *games);
+
+#endif
