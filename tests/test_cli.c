@@ -530,6 +530,41 @@ static void test_tournament(void)
     free(res);
 }
 
+/* Runs compared on a held-out pool: a QD-score and coverage per run and
+ * side on one shared map, and a verdict with its interval; a Gandalf
+ * database is refused in a Car Tag comparison. */
+static void test_compare(void)
+{
+    char dir[] = "/tmp/fmsp-cli-compare-XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(0);
+        return;
+    }
+    char *out;
+    CHECK(sh(&out, "%s run --algo qdsp --iterations 4 --episodes 2 --seed 3 --quiet --db %s/a.db "
+                   ">/dev/null && %s run --algo open-loop --iterations 4 --episodes 2 --seed 4 "
+                   "--quiet --db %s/b.db >/dev/null",
+             fmsp, dir, fmsp, dir) == 0);
+    free(out);
+    CHECK(sh(&out, "%s compare --episodes 2 --quiet %s/a.db %s/b.db", fmsp, dir, dir) == 0);
+    CHECK_STR_HAS(out, "2 runs compared on a held-out pool (the 11 human-designed baselines");
+    CHECK_STR_HAS(out, "QD-score");
+    CHECK_STR_HAS(out, "/100");
+    int verdicts = 0;
+    for (const char *p = out; p && (p = strstr(p, "] over ")); p++)
+        verdicts++;
+    CHECK_MSG(verdicts == 4, "%d verdict lines", verdicts); /* 2 runs x 2 sides */
+    free(out);
+    CHECK(sh(&out, "%s run --domain gandalf --iterations 3 --episodes 2 --quiet --db %s/g.db "
+                   ">/dev/null",
+             fmsp, dir) == 0);
+    free(out);
+    CHECK(sh(&out, "%s compare %s/a.db %s/g.db", fmsp, dir, dir) == 2);
+    CHECK_STR_HAS(out, "holds a gandalf run");
+    free(out);
+    fixture_rm_rf(dir);
+}
+
 int main(void)
 {
     const char *b = getenv("FMSP_BUILD"), *r = getenv("FMSP_ROOT");
@@ -546,5 +581,6 @@ int main(void)
     RUN(test_eval_interrupted);
     RUN(test_run_config_file);
     RUN(test_tournament);
+    RUN(test_compare);
     return harness_done("test_cli");
 }

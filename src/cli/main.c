@@ -22,6 +22,8 @@ static const char main_help[] =
     "  play      play one episode and write its trace as JSON lines\n"
     "  tournament  cross-play of archives and policy files: Elo, Nash averaging,\n"
     "            exploitability (resumable with --results)\n"
+    "  compare   runs on a held-out pool: QD-score and coverage on a shared map,\n"
+    "            best discovered vs best human-designed with a 95% interval\n"
     "  help      this help; 'fmsp <command> --help' for a command's options\n"
     "  version   print the version\n";
 
@@ -54,6 +56,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "show") == 0)
         return cmd_show(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0)
+        return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "tournament") == 0)
         return cmd_tournament(argc - 1, argv + 1);
     if (strcmp(cmd, "export") == 0)
