@@ -10,6 +10,7 @@
  * stalls, floods, a broken protocol) lose their attempts and nothing else;
  * a key in the environment reaches no policy and no output.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,6 +408,53 @@ static void test_loopback_target(void)
     free(l4);
 }
 
+static void *interrupt_soon(void *arg)
+{
+    (void)arg;
+    usleep(800000);
+    match_interrupt(1);
+    return NULL;
+}
+
+/* A stop while the target stalls: the call in flight is cancelled and the
+ * match returns "interrupted" at once, not after the call's timeout. */
+static void test_stop_with_stalled_target(void)
+{
+    pid_t pid;
+    int port = fixture_start_model_server("sk-stall", &pid);
+    setenv("FMSP_TEST_STALL_KEY", "sk-stall", 1);
+    char *a = baseline("attacker_direct"), *d = baseline("defender_level2");
+    if (a && d && port > 0) {
+        MatchConfig m = gandalf_match(2);
+        m.gandalf.kind = TARGET_MODEL;
+        fm_config_default(&m.gandalf.target, FM_OPENAI);
+        snprintf(m.gandalf.target.base_url, sizeof m.gandalf.target.base_url,
+                 "http://127.0.0.1:%d/v1", port);
+        snprintf(m.gandalf.target.api_key_env, sizeof m.gandalf.target.api_key_env,
+                 "FMSP_TEST_STALL_KEY");
+        snprintf(m.gandalf.target.model, sizeof m.gandalf.target.model, "stall");
+        m.gandalf.target.timeout_s = 60;
+        pthread_t t;
+        pthread_create(&t, NULL, interrupt_soon, NULL);
+        MatchResult r;
+        char err[512] = "";
+        double t0 = util_now();
+        FmspErr e = match_play(&m, a, d, NULL, NULL, &r, err, sizeof err);
+        double took = util_now() - t0;
+        pthread_join(t, NULL);
+        match_interrupt(0);
+        CHECK_MSG(e == FMSP_ERR_INTERRUPTED, "%d %s", e, err);
+        CHECK_MSG(took < 4, "stopped after %.1f s", took);
+        if (!e)
+            match_result_release(&r);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    unsetenv("FMSP_TEST_STALL_KEY");
+    free(a);
+    free(d);
+}
+
 /* Behaviour descriptors: two attackers written differently that send the
  * same prompts behave the same (distance 0) while their code differs; a
  * defender's behaviour is its guards' verdicts on the probe's moves. */
@@ -500,5 +548,6 @@ int main(void)
     RUN(test_floods_are_cut);
     RUN(test_loopback_target);
     RUN(test_behaviour_descriptors);
+    RUN(test_stop_with_stalled_target);
     return harness_done("test_gandalf");
 }

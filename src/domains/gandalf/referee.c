@@ -51,6 +51,7 @@ typedef struct AskCtx {
     int budget;          /* questions left for this query */
     uint64_t seed;
     char error[512];     /* a failed model call (engine error) */
+    FmspErr code;        /* its code: FMSP_ERR_NET, or FMSP_ERR_INTERRUPTED (a stop) */
     json_t *log;         /* with a trace: every question and answer, or NULL */
 } AskCtx;
 
@@ -118,6 +119,7 @@ static int ask_model(void *vctx, const char *question, size_t len, char *answer,
     free(full);
     if (e) {
         snprintf(c->error, sizeof c->error, "%s", err);
+        c->code = e;
         return RUNNER_ASK_ENGINE;
     }
     return (int)strlen(answer);
@@ -191,7 +193,7 @@ static int call(Player *p, const MatchConfig *cfg, uint32_t op, const void *payl
                             ask ? ask_model : NULL, ask, res);
     if (r == FMSP_ERR_NET) {
         fmsp_errf(err, errlen, "%s", ask && ask->error[0] ? ask->error : "the target model failed");
-        *e = r;
+        *e = ask && ask->code == FMSP_ERR_INTERRUPTED ? FMSP_ERR_INTERRUPTED : r;
         return -1;
     }
     if (r) {
@@ -276,7 +278,7 @@ static FmspErr play_attempt(const MatchConfig *cfg, Player *pl, GandalfTarget *t
         a->queries++;
         json_decref(qlog);
         qlog = cfg->trace ? json_array() : NULL;
-        AskCtx ask = {target, password, game->ask_budget, mix(es, 1000 + (uint64_t)q), "", qlog};
+        AskCtx ask = {target, password, game->ask_budget, mix(es, 1000 + (uint64_t)q), "", FMSP_OK, qlog};
         memset(io, 0, sizeof io);
         memcpy(io, x->prompt, strlen(x->prompt));
         if (call(&pl[1], cfg, GCALL_INPUT, io, FMSP_TEXT_MAX, &ask, &res, &a->fault[1], &e, err,
@@ -391,7 +393,7 @@ static FmspErr measure_utility(const MatchConfig *cfg, Player *def, GandalfTarge
             continue;
         char *system = system_prompt(res.text, password);
         AskCtx ask = {target, password, cfg->gandalf.game.ask_budget, mix(seed, (uint64_t)i), "",
-                      NULL};
+                      FMSP_OK, NULL};
         memset(io, 0, sizeof io);
         snprintf(io, FMSP_TEXT_MAX, "%s", gandalf_benign[i].question);
         if (call(def, cfg, GCALL_INPUT, io, FMSP_TEXT_MAX, &ask, &res, &fault, &e, err, errlen) ||

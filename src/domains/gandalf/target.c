@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../core/util.h"
+#include "../../match/match.h"
 #include "simtarget.h"
 
 struct GandalfTarget {
@@ -69,7 +70,22 @@ static FmspErr chat(GandalfTarget *t, const char *system, const char *user, char
     FmMessage m = {"user", user};
     FmRequest req = {system, &m, 1, NULL, 0, 0, NULL};
     FmResponse r;
-    FmspErr e = fm_complete(t->client, &req, &r);
+    memset(&r, 0, sizeof r);
+    /* wait in slices, so a stop (match_interrupt) cancels a stalled call */
+    FmspErr e = fm_submit(t->client, &req);
+    while (!e) {
+        e = fm_wait(t->client, 0.25, &r);
+        if (e != FMSP_ERR_LIMIT)
+            break;
+        e = FMSP_OK;
+        if (match_interrupted())
+            fm_cancel(t->client);
+    }
+    if (!e && r.err == FMSP_ERR_INTERRUPTED) {
+        fm_response_release(&r);
+        fmsp_errf(err, errlen, "interrupted");
+        return FMSP_ERR_INTERRUPTED;
+    }
     pthread_mutex_lock(&t->lock);
     t->calls++;
     if (e || r.err)
