@@ -2,12 +2,16 @@
  * search_fixtures.h - what the end-to-end search tests share: a run from
  * start to end, and a printable fingerprint of a run database (every
  * candidate with its verdict, archive membership and quality, and the
- * number of model calls), so two runs can be compared exactly.
+ * number of model calls), so two runs can be compared exactly; and a run
+ * (or a resume) killed with SIGKILL once a given iteration is committed.
  */
 #ifndef FMSP_SEARCH_FIXTURES_H
 #define FMSP_SEARCH_FIXTURES_H
 
 #include <math.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +57,44 @@ static inline int search_run_to_end(const SearchConfig *cfg, const char *db, cha
     e = search_run(s, NULL, NULL, err, errlen);
     search_free(s);
     return e;
+}
+
+/* Runs to the end in a child; kills it with SIGKILL once iteration `after`
+ * is committed (or it ends). resume: continue the database instead of
+ * creating it. Returns the last committed iteration seen before the kill. */
+static inline int search_run_and_kill(const SearchConfig *c, const char *db, int resume, int after)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        char e2[512];
+        if (resume) {
+            CompileConfig cc;
+            compile_config_default(&cc);
+            Search *s;
+            if (search_resume(db, &cc, NULL, &s, e2, sizeof e2) == FMSP_OK) {
+                search_run(s, NULL, NULL, e2, sizeof e2);
+                search_free(s);
+            }
+        } else {
+            search_run_to_end(c, db, e2, sizeof e2);
+        }
+        _exit(0);
+    }
+    int done = -1, st;
+    char err[256];
+    for (int i = 0; i < 1200 && done < after; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return done; /* it finished first */
+        usleep(10000);
+        Store *db_ = NULL;
+        if (store_open(db, 0, &db_, err, sizeof err) == FMSP_OK) {
+            store_last_iteration(db_, &done);
+            store_close(db_);
+        }
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return done;
 }
 
 #endif

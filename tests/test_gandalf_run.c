@@ -106,23 +106,7 @@ static void test_kill9_resume_same_archive(void)
     char err[1024] = "";
     char *ref = xasprintf("%s/ref.db", tmp), *killed = xasprintf("%s/killed.db", tmp);
     CHECK_MSG(search_run_to_end(&c, ref, err, sizeof err) == FMSP_OK, "%s", err);
-    pid_t pid = fork();
-    if (pid == 0) {
-        char e2[512];
-        search_run_to_end(&c, killed, e2, sizeof e2);
-        _exit(0);
-    }
-    int done = -1;
-    for (int i = 0; i < 600 && done < 4; i++) {
-        usleep(20000);
-        Store *db;
-        if (store_open(killed, 0, &db, err, sizeof err) == FMSP_OK) {
-            store_last_iteration(db, &done);
-            store_close(db);
-        }
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    int done = search_run_and_kill(&c, killed, 0, 4);
     CHECK_MSG(done >= 4 && done < 11, "killed after iteration %d", done);
     CompileConfig cc;
     compile_config_default(&cc);

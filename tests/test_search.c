@@ -141,44 +141,6 @@ static void test_kill9_resume_same_archive(void)
     free(killed);
 }
 
-/* Runs to the end in a child; kills it with SIGKILL once iteration `after`
- * is committed (or it ends). resume: continue the database instead of
- * creating it. Returns the last committed iteration seen before the kill. */
-static int run_and_kill(const SearchConfig *c, const char *db, int resume, int after)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        char e2[512];
-        if (resume) {
-            CompileConfig cc;
-            compile_config_default(&cc);
-            Search *s;
-            if (search_resume(db, &cc, NULL, &s, e2, sizeof e2) == FMSP_OK) {
-                search_run(s, NULL, NULL, e2, sizeof e2);
-                search_free(s);
-            }
-        } else {
-            search_run_to_end(c, db, e2, sizeof e2);
-        }
-        _exit(0);
-    }
-    int done = -1, st;
-    char err[256];
-    for (int i = 0; i < 1200 && done < after; i++) {
-        if (waitpid(pid, &st, WNOHANG) == pid)
-            return done; /* it finished first */
-        usleep(10000);
-        Store *db_ = NULL;
-        if (store_open(db, 0, &db_, err, sizeof err) == FMSP_OK) {
-            store_last_iteration(db_, &done);
-            store_close(db_);
-        }
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    return done;
-}
-
 /* Killed at many points, late ones and during resumes included, and
  * resumed each time: the run ends exactly as an uninterrupted one. */
 static void test_many_kills_same_archive(void)
@@ -189,9 +151,9 @@ static void test_many_kills_same_archive(void)
     char *ref = xasprintf("%s/ref18.db", tmp), *killed = xasprintf("%s/killed18.db", tmp);
     CHECK_MSG(search_run_to_end(&c, ref, err, sizeof err) == FMSP_OK, "%s", err);
     static const int points[] = {2, 6, 10, 13, 16};
-    int last = run_and_kill(&c, killed, 0, points[0]);
+    int last = search_run_and_kill(&c, killed, 0, points[0]);
     for (size_t k = 1; k < sizeof points / sizeof points[0]; k++)
-        last = run_and_kill(&c, killed, 1, points[k]); /* killed during a resume */
+        last = search_run_and_kill(&c, killed, 1, points[k]); /* killed during a resume */
     CHECK_MSG(last >= 13, "the kills came too early (last at iteration %d)", last);
     CompileConfig cc;
     compile_config_default(&cc);

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "../../core/util.h"
+#include "../../fm/builtin.h"
 
 #define OPERATOR_MAX_PARENTS 16
 /* Genome distance above which a candidate counts as interestingly new. */
@@ -508,36 +509,6 @@ static const char *task_label(FmTask t)
     }
 }
 
-/* Token-set Jaccard distance over identifiers and numbers, each token hashed
- * into a 4096-bit set (collisions only make sources look closer). */
-static double token_distance(const char *a, const char *b)
-{
-    unsigned char ba[512] = {0}, bb[512] = {0};
-    const char *srcs[2] = {a ? a : "", b ? b : ""};
-    unsigned char *maps[2] = {ba, bb};
-    for (int k = 0; k < 2; k++) {
-        const char *p = srcs[k];
-        while (*p) {
-            while (*p && !isalnum((unsigned char)*p) && *p != '_' && *p != '.')
-                p++;
-            uint32_t h = 2166136261u;
-            int len = 0;
-            while (isalnum((unsigned char)*p) || *p == '_' || *p == '.') {
-                h = (h ^ (unsigned char)*p++) * 16777619u;
-                len++;
-            }
-            if (len)
-                maps[k][(h >> 3) % 512] |= (unsigned char)(1u << (h & 7));
-        }
-    }
-    int inter = 0, uni = 0;
-    for (int i = 0; i < 512; i++) {
-        inter += __builtin_popcount(ba[i] & bb[i]);
-        uni += __builtin_popcount(ba[i] | bb[i]);
-    }
-    return uni ? 1.0 - (double)inter / uni : 0.0;
-}
-
 /* Parent i's genome of the requested side, or a random one from rng. */
 static void parent_genome(const char *const *parents, int n_parents, int i, int side, FmspRng *rng,
                           GandalfGenome *g)
@@ -614,7 +585,7 @@ char *gandalf_operator_judge(const char *const *parents, int n_parents)
             d = gandalf_genome_distance(&cand, &other);
         } else {
             /* rescaled so the two thresholds are one */
-            d = token_distance(parents[0], parents[i]) *
+            d = builtin_token_distance(parents[0], parents[i]) *
                 (JUDGE_GENOME_DISTANCE / JUDGE_TOKEN_DISTANCE);
             how = "token-set distance";
         }
