@@ -203,6 +203,8 @@ static void test_scenarios_and_params(void)
     CHECK(cartag_scenario("arena", &p, err, sizeof err) == FMSP_OK && p.walls == 1);
     CHECK(cartag_scenario("open", &p, err, sizeof err) == FMSP_OK && p.walls == 0 && p.l == 0.3);
     CHECK(cartag_scenario("open-capture", &p, err, sizeof err) == FMSP_OK && p.l == 0.5);
+    CHECK(cartag_scenario("open-threshold", &p, err, sizeof err) == FMSP_OK && p.walls == 0 &&
+          p.l == 0.23 && p.ve == 0.5 && p.max_steps == 800);
     CHECK(cartag_scenario("moon", &p, err, sizeof err) == FMSP_ERR_NOTFOUND);
     CHECK_STR_HAS(err, "moon");
     CHECK_INT(p.max_steps, 800);

@@ -497,16 +497,16 @@ static void test_tournament(void)
     unlink(res);
     CHECK(sh(&out, "%s tournament --episodes 3 --results %s policies/baselines/cartag", fmsp,
              res) == 0);
-    CHECK_STR_HAS(out, "0 of 30 matches already");
-    CHECK_STR_HAS(out, "Car Tag tournament: 5 pursuers x 6 evaders");
+    CHECK_STR_HAS(out, "0 of 49 matches already");
+    CHECK_STR_HAS(out, "Car Tag tournament: 7 pursuers x 7 evaders");
     CHECK_STR_HAS(out, "Elo: maximum likelihood");
     CHECK_STR_HAS(out, "Nash averaging");
     CHECK_STR_HAS(out, "exploitability");
     free(out);
     CHECK(sh(&out, "%s tournament --episodes 3 --results %s policies/baselines/cartag", fmsp,
              res) == 0);
-    CHECK_STR_HAS(out, "30 of 30 matches already");
-    CHECK(!strstr(out, "[1/30 matches]"));
+    CHECK_STR_HAS(out, "49 of 49 matches already");
+    CHECK(!strstr(out, "[1/49 matches]"));
     free(out);
     /* other settings do not reuse those cells */
     CHECK(sh(&out, "%s tournament --episodes 2 --results %s --quiet policies/baselines/cartag",
@@ -514,7 +514,7 @@ static void test_tournament(void)
     free(out);
     CHECK(sh(&out, "%s tournament --episodes 2 --results %s policies/baselines/cartag", fmsp,
              res) == 0);
-    CHECK_STR_HAS(out, "30 of 30 matches already");
+    CHECK_STR_HAS(out, "49 of 49 matches already");
     free(out);
     CHECK(sh(&out, "%s tournament --domain gandalf --episodes 3 --quiet policies/baselines/gandalf",
              fmsp) == 0);
@@ -547,7 +547,7 @@ static void test_compare(void)
              fmsp, dir, fmsp, dir) == 0);
     free(out);
     CHECK(sh(&out, "%s compare --episodes 2 --quiet %s/a.db %s/b.db", fmsp, dir, dir) == 0);
-    CHECK_STR_HAS(out, "2 runs compared on a held-out pool (the 11 human-designed baselines");
+    CHECK_STR_HAS(out, "2 runs compared on a held-out pool (the 14 human-designed baselines");
     CHECK_STR_HAS(out, "QD-score");
     CHECK_STR_HAS(out, "/100");
     int verdicts = 0;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const cartag_scenarios[] = {"arena", "open", "open-capture", NULL};
+const char *const cartag_scenarios[] = {"arena", "open", "open-capture", "open-threshold", NULL};
 
 static void update_steps(FmspParams *p)
 {
@@ -43,7 +43,15 @@ FmspErr cartag_scenario(const char *name, FmspParams *p, char *err, size_t errle
         p->l = 0.5;
         return FMSP_OK;
     }
-    fmsp_errf(err, errlen, "unknown scenario '%s' (known: arena, open, open-capture)", name);
+    if (strcmp(name, "open-threshold") == 0) {
+        /* measured (docs/cartag-baselines.md): where dodging starts to beat
+         * the pursuit baselines; neither side's best baseline sweeps */
+        p->walls = 0;
+        p->l = 0.23;
+        return FMSP_OK;
+    }
+    fmsp_errf(err, errlen,
+              "unknown scenario '%s' (known: arena, open, open-capture, open-threshold)", name);
     return FMSP_ERR_NOTFOUND;
 }
 

@@ -15,7 +15,8 @@
 #include "../../core/err.h"
 #include "fmsp_policy.h"
 
-/* Names of the built-in scenarios, NULL-terminated: arena, open, open-capture. */
+/* Names of the built-in scenarios, NULL-terminated: arena, open, open-capture,
+ * open-threshold. */
 extern const char *const cartag_scenarios[];
 
 /* Default parameters (the `arena` scenario). */
