@@ -546,7 +546,8 @@ static void test_compare(void)
                    "--quiet --db %s/b.db >/dev/null",
              fmsp, dir, fmsp, dir) == 0);
     free(out);
-    CHECK(sh(&out, "%s compare --episodes 2 --quiet %s/a.db %s/b.db", fmsp, dir, dir) == 0);
+    CHECK(sh(&out, "%s compare --episodes 2 --quiet --csv %s/c.csv --json %s/c.json %s/a.db %s/b.db",
+             fmsp, dir, dir, dir, dir) == 0);
     CHECK_STR_HAS(out, "2 runs compared on a held-out pool (the 14 human-designed baselines");
     CHECK_STR_HAS(out, "QD-score");
     CHECK_STR_HAS(out, "/100");
@@ -555,6 +556,22 @@ static void test_compare(void)
         verdicts++;
     CHECK_MSG(verdicts == 4, "%d verdict lines", verdicts); /* 2 runs x 2 sides */
     free(out);
+    /* the same figures for other tools: a header and one row per run and side */
+    char *csv = xasprintf("%s/c.csv", dir), *js = xasprintf("%s/c.json", dir), *text = NULL, e[256];
+    CHECK(util_read_file(csv, 1 << 20, &text, NULL, e, sizeof e) == FMSP_OK);
+    int lines = 0;
+    for (const char *p = text; p && *p; p++)
+        lines += *p == '\n';
+    CHECK_INT(lines, 5);
+    CHECK_STR_HAS(text, "run,side,policies,qd_score,coverage");
+    free(text);
+    text = NULL;
+    CHECK(util_read_file(js, 1 << 20, &text, NULL, e, sizeof e) == FMSP_OK);
+    CHECK_STR_HAS(text, "\"rows\"");
+    CHECK_STR_HAS(text, "\"qd_score\"");
+    free(text);
+    free(csv);
+    free(js);
     CHECK(sh(&out, "%s run --domain gandalf --iterations 3 --episodes 2 --quiet --db %s/g.db "
                    ">/dev/null",
              fmsp, dir) == 0);

@@ -19,6 +19,7 @@
  *     picked on the same pool, which favours the larger set (a winner's
  *     curse): read a narrow win with that in mind.
  */
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,8 @@ static const char compare_help[] =
     "  --grid N            cells per axis of the QD map (default 10)\n"
     "  --baselines DIR     the human-designed baselines (default: the domain's)\n"
     "  --results FILE      keep finished matches in FILE and reuse them (resumable)\n"
+    "  --json FILE         also write every figure as JSON\n"
+    "  --csv FILE          also write every figure as CSV (one row per run and side)\n"
     "  --jobs N            matches played at once (default: number of CPUs)\n"
     "  --quiet             no progress\n"
     "  -h, --help          this help\n"
@@ -93,6 +96,55 @@ static int paired(const CrossPlay *x, int k, int a, int b, double *mean, double 
     return n;
 }
 
+/* The rows as JSON (an object with the settings and "rows") and/or CSV. */
+static int write_rows(json_t *rows, const char *json_path, const char *csv_path, const Domain *d,
+                      int all, int grid, int episodes)
+{
+    int rc = 0;
+    if (json_path) {
+        json_t *root = json_pack("{s:s, s:s, s:i, s:i, s:O}", "domain", d->name, "population",
+                                 all ? "all" : "archive", "grid", grid, "episodes", episodes,
+                                 "rows", rows);
+        if (json_dump_file(root, json_path, JSON_INDENT(1) | JSON_REAL_PRECISION(10))) {
+            fprintf(stderr, "fmsp compare: cannot write '%s'\n", json_path);
+            rc = 1;
+        }
+        json_decref(root);
+    }
+    FILE *f = csv_path ? fopen(csv_path, "w") : NULL;
+    if (csv_path && !f) {
+        fprintf(stderr, "fmsp compare: cannot write '%s'\n", csv_path);
+        return 1;
+    }
+    if (f) {
+        static const char *const cols[] = {"run", "side", "policies", "qd_score", "coverage",
+                                           "cells", "best_discovered", "best_discovered_heldout",
+                                           "best_human", "best_human_heldout", "verdict",
+                                           "difference", "ci95_low", "ci95_high", "opponents"};
+        size_t nc = sizeof cols / sizeof cols[0];
+        for (size_t c = 0; c < nc; c++)
+            fprintf(f, "%s%s", c ? "," : "", cols[c]);
+        fputc('\n', f);
+        for (size_t i = 0; i < json_array_size(rows); i++) {
+            json_t *row = json_array_get(rows, i);
+            for (size_t c = 0; c < nc; c++) {
+                json_t *v = json_object_get(row, cols[c]);
+                fputs(c ? "," : "", f);
+                if (json_is_string(v))
+                    fprintf(f, "\"%s\"", json_string_value(v)); /* names are [A-Za-z0-9_:-] */
+                else if (json_is_integer(v))
+                    fprintf(f, "%lld", (long long)json_integer_value(v));
+                else if (json_is_real(v))
+                    fprintf(f, "%.10g", json_real_value(v));
+            }
+            fputc('\n', f);
+        }
+        if (fclose(f) != 0)
+            rc = 1;
+    }
+    return rc;
+}
+
 int cmd_compare(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -101,6 +153,8 @@ int cmd_compare(int argc, char **argv)
         {"grid", required_argument, 0, 'g'},
         {"baselines", required_argument, 0, 'b'},
         {"results", required_argument, 0, 'r'},
+        {"json", required_argument, 0, 'j'},
+        {"csv", required_argument, 0, 'c'},
         {"jobs", required_argument, 0, 'J'},
         {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},
@@ -109,7 +163,7 @@ int cmd_compare(int argc, char **argv)
     CliGame g;
     cli_game_init(&g);
     g.match.episodes = 10;
-    const char *results_path = NULL, *baselines = NULL;
+    const char *results_path = NULL, *baselines = NULL, *json_path = NULL, *csv_path = NULL;
     long jobs = sysconf(_SC_NPROCESSORS_ONLN), grid = 10;
     int quiet = 0, all = 0, opt;
     optind = 1;
@@ -132,6 +186,12 @@ int cmd_compare(int argc, char **argv)
             break;
         case 'r':
             results_path = optarg;
+            break;
+        case 'j':
+            json_path = optarg;
+            break;
+        case 'c':
+            csv_path = optarg;
             break;
         case 'J':
             if (cli_parse_int("compare", "--jobs", optarg, 1, 64, &jobs))
@@ -196,6 +256,7 @@ int cmd_compare(int argc, char **argv)
         printf("QD: one PCA of the code embeddings per side, a %ldx%ld map shared by all runs, "
                "the best held-out quality per cell summed (offset 0)\n\n",
                grid, grid);
+        json_t *rows = json_array();
         printf("%-22s %-9s %5s %9s %9s   %-34s %-34s %s\n", "run", "side", "n", "QD-score",
                "coverage", "best discovered (held-out)", "best human-designed (held-out)",
                "verdict: discovered - human, 95% CI");
@@ -266,9 +327,10 @@ int cmd_compare(int argc, char **argv)
                 if (best_base >= 0)
                     snprintf(bh, sizeof bh, "%.24s %.3f", v[best_base].name,
                              heldout(&x, k, best_base));
+                double mean = NAN, ci = NAN;
+                int np = 0;
                 if (best >= 0 && best_base >= 0) {
-                    double mean, ci;
-                    int np = paired(&x, k, best, best_base, &mean, &ci);
+                    np = paired(&x, k, best, best_base, &mean, &ci);
                     snprintf(verdict, sizeof verdict, "%s by %+.3f [%+.3f, %+.3f] over %d",
                              np < 2                ? "too few opponents"
                              : mean - ci > 0       ? "beats"
@@ -278,6 +340,32 @@ int cmd_compare(int argc, char **argv)
                 }
                 printf("%-22.22s %-9s %5d %9s %9s   %-34s %-34s %s\n", x.source_name[r],
                        d->side_name[k + 1], count, qd, cov, bd, bh, verdict);
+                json_t *row = json_pack("{s:s, s:s, s:i, s:i, s:i}", "run", x.source_name[r],
+                                        "side", d->side_name[k + 1], "policies", count,
+                                        "coverage", pca_ok ? map.coverage : 0, "cells",
+                                        (int)(grid * grid));
+                json_object_set_new(row, "qd_score", pca_ok ? json_real(map.qd_score) : json_null());
+                if (best >= 0) {
+                    json_object_set_new(row, "best_discovered", json_string(v[best].name));
+                    json_object_set_new(row, "best_discovered_heldout",
+                                        json_real(heldout(&x, k, best)));
+                }
+                if (best_base >= 0) {
+                    json_object_set_new(row, "best_human", json_string(v[best_base].name));
+                    json_object_set_new(row, "best_human_heldout",
+                                        json_real(heldout(&x, k, best_base)));
+                }
+                if (np >= 2) {
+                    json_object_set_new(row, "verdict",
+                                        json_string(mean - ci > 0   ? "beats"
+                                                    : mean + ci < 0 ? "loses"
+                                                                    : "ties"));
+                    json_object_set_new(row, "difference", json_real(mean));
+                    json_object_set_new(row, "ci95_low", json_real(mean - ci));
+                    json_object_set_new(row, "ci95_high", json_real(mean + ci));
+                    json_object_set_new(row, "opponents", json_integer(np));
+                }
+                json_array_append_new(rows, row);
                 free(rp);
                 free(rq);
             }
@@ -286,6 +374,9 @@ int cmd_compare(int argc, char **argv)
             free(proj);
             free(qual);
         }
+        if (json_path || csv_path)
+            rc = write_rows(rows, json_path, csv_path, d, all, (int)grid, g.match.episodes);
+        json_decref(rows);
         printf("\nheld-out: scores against the other side's baselines and the other runs only; "
                "verdict: mean paired difference over the common held-out opponents, Student-t "
                "95%% interval%s\n",
