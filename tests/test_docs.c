@@ -8,6 +8,8 @@
 #include <ctype.h>
 
 #include "core/util.h"
+#include "domains/cartag/cartag.h"
+#include "domains/domain.h"
 #include "harness.h"
 
 static char *root_path(const char *rel)
@@ -157,11 +159,26 @@ static void test_gandalf_documented_api_exists(void)
     free(hdr);
 }
 
+/* The README names every built-in scenario and every domain. */
+static void test_readme_names_scenarios_and_domains(void)
+{
+    char *readme = read_rel("README.md");
+    CHECK(readme != NULL);
+    for (int i = 0; readme && cartag_scenarios[i]; i++)
+        CHECK_MSG(strstr(readme, cartag_scenarios[i]) != NULL, "README does not name scenario %s",
+                  cartag_scenarios[i]);
+    for (int i = 0; readme && domains[i]; i++)
+        CHECK_MSG(strstr(readme, domains[i]->name) != NULL, "README does not name domain %s",
+                  domains[i]->name);
+    free(readme);
+}
+
 int main(void)
 {
     RUN(test_examples_match_baselines);
     RUN(test_documented_api_exists);
     RUN(test_gandalf_examples_match_baselines);
     RUN(test_gandalf_documented_api_exists);
+    RUN(test_readme_names_scenarios_and_domains);
     return harness_done("test_docs");
 }
