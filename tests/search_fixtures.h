@@ -97,4 +97,18 @@ static inline int search_run_and_kill(const SearchConfig *c, const char *db, int
     return done;
 }
 
+/* Resumes the run in db and runs it to its end. */
+static inline FmspErr search_resume_to_end(const char *db, char *err, size_t errlen)
+{
+    CompileConfig cc;
+    compile_config_default(&cc);
+    Search *s;
+    FmspErr e = search_resume(db, &cc, NULL, &s, err, errlen);
+    if (e)
+        return e;
+    e = search_run(s, NULL, NULL, err, errlen);
+    search_free(s);
+    return e;
+}
+
 #endif

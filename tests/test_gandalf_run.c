@@ -108,15 +108,7 @@ static void test_kill9_resume_same_archive(void)
     CHECK_MSG(search_run_to_end(&c, ref, err, sizeof err) == FMSP_OK, "%s", err);
     int done = search_run_and_kill(&c, killed, 0, 4);
     CHECK_MSG(done >= 4 && done < 11, "killed after iteration %d", done);
-    CompileConfig cc;
-    compile_config_default(&cc);
-    Search *s;
-    FmspErr e = search_resume(killed, &cc, NULL, &s, err, sizeof err);
-    CHECK_MSG(e == FMSP_OK, "%s", err);
-    if (e == FMSP_OK) {
-        CHECK_MSG(search_run(s, NULL, NULL, err, sizeof err) == FMSP_OK, "%s", err);
-        search_free(s);
-    }
+    CHECK_MSG(search_resume_to_end(killed, err, sizeof err) == FMSP_OK, "%s", err);
     char *fr = search_fingerprint(ref), *fk = search_fingerprint(killed);
     CHECK_MSG(strcmp(fr, fk) == 0, "\n%s---\n%s", fr, fk);
     free(fr);
