@@ -25,7 +25,8 @@ CFLAGS = $(CFLAGS_BASE) $(OPT)
 WORKER_SRC = src/sandbox/worker_main.c src/sandbox/seccomp_policy.c $(wildcard src/domains/*/worker_*.c)
 LIB_SRC = $(filter-out src/cli/% src/sandbox/worker_main.c $(wildcard src/domains/*/worker_*.c),\
 	$(wildcard src/*/*.c src/*/*/*.c))
-LIB_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/docs.o
+LIB_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/docs.o \
+	$(BUILD)/obj/gen/report_assets.o
 CLI_SRC = $(wildcard src/cli/*.c)
 CLI_OBJ = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 TEST_SRC = $(wildcard tests/test_*.c)
@@ -50,6 +51,21 @@ $(BUILD)/gen/docs.c: scripts/embed-text.sh $(wildcard docs/writing-policies.md d
 	sh scripts/embed-text.sh fmsp_doc_writing_gandalf docs/writing-gandalf-policies.md >> $@
 
 $(BUILD)/obj/gen/docs.o: $(BUILD)/gen/docs.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-variable-declarations -c $< -o $@
+
+# The report page's scripts and styles (its own and the vendored uPlot) are
+# built in too, so `fmsp report` writes a self-contained page from anywhere.
+REPORT_ASSETS = vendor/uplot/uPlot.iife.min.js vendor/uplot/uPlot.min.css \
+	src/report/assets/report.js src/report/assets/report.css
+$(BUILD)/gen/report_assets.c: scripts/embed-text.sh $(wildcard $(REPORT_ASSETS))
+	@mkdir -p $(dir $@)
+	sh scripts/embed-text.sh fmsp_asset_uplot_js vendor/uplot/uPlot.iife.min.js > $@
+	sh scripts/embed-text.sh fmsp_asset_uplot_css vendor/uplot/uPlot.min.css >> $@
+	sh scripts/embed-text.sh fmsp_asset_report_js src/report/assets/report.js >> $@
+	sh scripts/embed-text.sh fmsp_asset_report_css src/report/assets/report.css >> $@
+
+$(BUILD)/obj/gen/report_assets.o: $(BUILD)/gen/report_assets.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-variable-declarations -c $< -o $@
 
