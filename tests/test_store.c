@@ -309,10 +309,20 @@ static void test_nan_is_null(void)
     CHECK(store_policy_get(s, 2, &r) == FMSP_OK && r.quality == 0.0 && !isnan(r.novelty));
     store_policy_row_release(&r);
     /* set_quality both ways */
-    CHECK(store_policy_set_quality(s, 1, 0.875) == FMSP_OK);
+    CHECK(store_policy_set_quality(s, 1, 0.875, 0.01, 3) == FMSP_OK);
     CHECK(store_policy_get(s, 1, &r) == FMSP_OK && r.quality == 0.875);
     store_policy_row_release(&r);
-    CHECK(store_policy_set_quality(s, 1, NAN) == FMSP_OK);
+    /* the interval columns come with the first writer: before, unknown */
+    CHECK(store_policy_get(s, 1, &r) == FMSP_OK && isnan(r.quality_ci) &&
+          r.quality_opponents == 0);
+    store_policy_row_release(&r);
+    char err[256];
+    CHECK(store_claim_writer(s, err, sizeof err) == FMSP_OK);
+    CHECK(store_policy_set_quality(s, 1, 0.5, 0.0625, 7) == FMSP_OK);
+    CHECK(store_policy_get(s, 1, &r) == FMSP_OK && r.quality == 0.5 && r.quality_ci == 0.0625 &&
+          r.quality_opponents == 7);
+    store_policy_row_release(&r);
+    CHECK(store_policy_set_quality(s, 1, NAN, NAN, 0) == FMSP_OK);
     CHECK(store_policy_get(s, 1, &r) == FMSP_OK && isnan(r.quality));
     store_policy_row_release(&r);
     store_close(s);
@@ -869,7 +879,7 @@ static void test_policy_list_filters(void)
     store_policy_rows_free(rows, n);
     CHECK(store_policy_set_archive(s, 99, 1) == FMSP_ERR_NOTFOUND);
     CHECK(store_policy_set_status(s, 99, "ok", "x") == FMSP_ERR_NOTFOUND);
-    CHECK(store_policy_set_quality(s, 99, 1) == FMSP_ERR_NOTFOUND);
+    CHECK(store_policy_set_quality(s, 99, 1, 0, 1) == FMSP_ERR_NOTFOUND);
     CHECK_STR_HAS(store_errmsg(s), "no policy #99");
     StorePolicy bad = policy(3, "s", 0.5);
     CHECK(store_policy_add(s, &bad) == FMSP_ERR_ARG);

@@ -4,6 +4,7 @@
  * plays the per-level table (src/domains/gandalf/campaign.h), prints it and
  * keeps it in the database (meta "campaign_table") for `fmsp show`.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,35 @@ static int phase_of(const SearchConfig *c, int iteration)
     if (iteration < c->phases[0])
         return 1;
     return iteration < c->phases[0] + c->phases[1] ? 2 : 3;
+}
+
+/* The table as data (meta "campaign_rows"), for `fmsp report`. */
+static char *campaign_rows_json(const CampaignRow *t, int n)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "level", json_string(t[i].level));
+        json_object_set_new(o, "level_utility", json_real(t[i].level_utility));
+        json_object_set_new(o, "broken_by", t[i].broken ? json_string(t[i].broken_by) : json_null());
+        json_object_set_new(o, "leak_rate", json_real(t[i].broken_rate));
+        json_object_set_new(o, "leak_ci", json_real(t[i].broken_ci));
+        json_object_set_new(o, "patched_by", t[i].patched ? json_string(t[i].patched_by)
+                                                          : json_null());
+        json_object_set_new(o, "best_patch_try", json_string(t[i].patched_by));
+        json_object_set_new(o, "patched_leak_rate", json_real(t[i].patched_rate));
+        json_object_set_new(o, "utility", json_real(t[i].patched_utility));
+        json_object_set_new(o, "level_rebroken_by", t[i].level_rebroken
+                                                        ? json_string(t[i].level_rebroken_by)
+                                                        : json_null());
+        json_object_set_new(o, "rebroken_by", t[i].rebroken ? json_string(t[i].rebroken_by)
+                                                            : json_null());
+        json_object_set_new(o, "rebroken_rate", json_real(t[i].rebroken_rate));
+        json_array_append_new(arr, o);
+    }
+    char *text = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    json_decref(arr);
+    return text;
 }
 
 int cli_campaign_report(Search *s, const CompileConfig *cc, int quiet)
@@ -92,6 +122,9 @@ int cli_campaign_report(Search *s, const CompileConfig *cc, int quiet)
             fclose(f);
             store_meta_set(db, "campaign_table", text);
             free(text);
+            char *rows_json = campaign_rows_json(table, nt);
+            store_meta_set(db, "campaign_rows", rows_json);
+            free(rows_json);
         }
         free(table);
     }

@@ -2,6 +2,7 @@
  * cmd_run.c - `fmsp run`: an FMSP search (open-loop, vFMSP, NSSP, QDSP) on
  * Car Tag, stored in a run database, resumable, with a live progress line.
  */
+#include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,7 +14,9 @@
 
 #include "cli.h"
 #include "core/util.h"
+#include "eval/verdict.h"
 #include "search/search.h"
+#include "store/store.h"
 
 static const char run_help[] =
     "usage: fmsp run [options]\n"
@@ -95,12 +98,14 @@ typedef struct RunUi {
     const Domain *domain;
 } RunUi;
 
-static void fmt_q(char *buf, size_t n, double v)
+static void fmt_q(char *buf, size_t n, double v, double ci)
 {
     if (isnan(v))
         snprintf(buf, n, "-");
-    else
+    else if (isnan(ci))
         snprintf(buf, n, "%.3f", v);
+    else
+        snprintf(buf, n, "%.3f+/-%.3f", v, ci);
 }
 
 static void on_progress(void *ctx, const SearchProgress *p)
@@ -114,11 +119,11 @@ static void on_progress(void *ctx, const SearchProgress *p)
     if (!ui->tty && !last && now - ui->last_print < 5.0)
         return;
     ui->last_print = now;
-    char pb[16], pm[16], eb[16], em[16];
-    fmt_q(pb, sizeof pb, p->side[0].best);
-    fmt_q(pm, sizeof pm, p->side[0].mean);
-    fmt_q(eb, sizeof eb, p->side[1].best);
-    fmt_q(em, sizeof em, p->side[1].mean);
+    char pb[32], pm[32], eb[32], em[32];
+    fmt_q(pb, sizeof pb, p->side[0].best, p->side[0].best_ci);
+    fmt_q(pm, sizeof pm, p->side[0].mean, NAN);
+    fmt_q(eb, sizeof eb, p->side[1].best, p->side[1].best_ci);
+    fmt_q(em, sizeof em, p->side[1].mean, NAN);
     char usage[96];
     if (ui->offline)
         snprintf(usage, sizeof usage, "candidates %ld", p->calls);
@@ -170,19 +175,18 @@ static void print_report(Search *s, const char *db_path, int quiet)
            c->fm.backend == FM_BUILTIN ? " (offline program-synthesis operator, not a model)" : "",
            (unsigned long long)c->seed, db_path);
     const char *sides[2] = {d->side_name[1], d->side_name[2]};
+    char *stored = NULL;
+    store_meta_get(search_store(s), "verdict", &stored);
+    json_t *verdicts = stored ? json_loads(stored, 0, NULL) : NULL;
     for (int k = 0; k < 2; k++) {
         printf("  %ss: archive %d, distinct strategies %d\n", sides[k], rep.archive[k],
                rep.distinct[k]);
-        if (rep.best_id[k])
-            printf("    best found:    %-28s %.3f vs the baseline %ss\n", rep.best_name[k],
-                   rep.best_vs_baselines[k], sides[1 - k]);
-        else
-            printf("    best found:    (none beyond the seeds yet)\n");
-        printf("    best baseline: %-28s %.3f vs the baseline %ss\n", rep.best_baseline[k],
-               rep.best_baseline_vs_baselines[k], sides[1 - k]);
+        verdict_print(stdout, verdicts, k + 1, "    ");
     }
-    printf("  (scores are each side's own mean score, 1 = best; "
-           "see 'fmsp show %s', 'fmsp export %s DIR')\n",
+    json_decref(verdicts);
+    free(stored);
+    printf("  (scores are each side's own mean score, 1 = best, +/- the 95%% interval; "
+           "see 'fmsp show %s', 'fmsp report %s -o report.html')\n",
            db_path, db_path);
 }
 
@@ -591,6 +595,11 @@ int cmd_run(int argc, char **argv)
                 search_algo_name(search_config(s)->algo), fm_backend_name(search_config(s)->fm.backend),
                 search_config(s)->fm.backend == FM_BUILTIN ? " (offline operator, not a model)" : "",
                 search_config(s)->iterations, db_path);
+    if (!quiet) {
+        char *def = search_quality_definition(search_config(s));
+        fprintf(stderr, "fmsp run: %s\n", def);
+        free(def);
+    }
     e = search_run(s, on_progress, &ui, err, sizeof err);
     if (ui.tty && !quiet)
         fprintf(stderr, "\n");

@@ -11,6 +11,8 @@
 
 #include "cli.h"
 #include "core/util.h"
+#include "eval/verdict.h"
+#include "search/search.h"
 #include "store/store.h"
 
 static const char show_help[] =
@@ -197,9 +199,20 @@ int cmd_show(int argc, char **argv)
            (long long)json_integer_value(json_object_get(cj, "seed")));
     printf("iterations completed: %d of %lld\n", last + 1,
            (long long)json_integer_value(json_object_get(cj, "iterations")));
+    SearchConfig sc;
+    char cerr[256];
+    if (config && search_config_from_json(config, &sc, cerr, sizeof cerr) == FMSP_OK) {
+        char *def = search_quality_definition(&sc);
+        printf("%s\n", def);
+        free(def);
+    }
     json_decref(cj);
     free(config);
     free(status);
+    char *stored = NULL;
+    store_meta_get(db, "verdict", &stored);
+    json_t *verdicts = stored ? json_loads(stored, 0, NULL) : NULL;
+    free(stored);
 
     /* a table that cannot be read makes the summary incomplete: say so
      * and exit non-zero rather than print part of it as if whole */
@@ -231,10 +244,19 @@ int cmd_show(int argc, char **argv)
         }
         qsort(rows, (size_t)n, sizeof *rows, cmp_quality_desc);
         printf("\n%ss: %d in the archive\n", sides[k], n);
+        if (!verdict_print(stdout, verdicts, k + 1, "  "))
+            printf("  (no verdict stored: the run has not finished)\n");
         for (int i = 0; i < n && i < top; i++) {
-            printf("  #%-5lld %-24s quality %s%.3f  %s%s\n", (long long)rows[i].id,
-                   rows[i].name ? rows[i].name : "?", "", isnan(rows[i].quality) ? -1 : rows[i].quality,
-                   rows[i].origin, rows[i].iteration >= 0 ? "" : " (seed)");
+            char q[48];
+            if (isnan(rows[i].quality))
+                snprintf(q, sizeof q, "not measured");
+            else if (isnan(rows[i].quality_ci))
+                snprintf(q, sizeof q, "%.3f", rows[i].quality);
+            else
+                snprintf(q, sizeof q, "%.3f +/- %.3f", rows[i].quality, rows[i].quality_ci);
+            printf("  #%-5lld %-24s quality %-16s %s%s\n", (long long)rows[i].id,
+                   rows[i].name ? rows[i].name : "?", q, rows[i].origin,
+                   rows[i].iteration >= 0 ? "" : " (seed)");
             if (rows[i].iteration >= 0)
                 print_lineage(db, rows[i].id);
         }
@@ -301,6 +323,7 @@ int cmd_show(int argc, char **argv)
     else
         printf("model calls: %ld (%ld failed), tokens %ld, estimated cost $%.4f\n", calls, failed,
                tokens, cost);
+    json_decref(verdicts);
     char *table = NULL;
     if (store_meta_get(db, "campaign_table", &table) == FMSP_OK && table)
         printf("%s", table);

@@ -20,6 +20,7 @@ typedef struct ArchiveEntry {
     float *embedding;        /* owned, dim floats, L2-normalised */
     int dim;
     double quality;          /* mean score vs the current opponent set; NAN unknown */
+    double quality_ci;       /* its 95% half-width; NAN unknown */
     int origin_baseline;     /* 1 for a human-designed seed */
 } ArchiveEntry;
 

@@ -53,7 +53,7 @@ void search_stop(void)
 
 typedef struct PairCache {
     int64_t *a, *b;
-    double *score;
+    double *score, *ci;   /* the policy's mean score and its 95% half-width */
     size_t cap, n;
 } PairCache;
 
@@ -64,7 +64,7 @@ static size_t pair_hash(int64_t a, int64_t b, size_t cap)
     return (size_t)(x * 0xBF58476D1CE4E5B9ULL >> 7) & (cap - 1);
 }
 
-static int pair_get(const PairCache *c, int64_t a, int64_t b, double *score)
+static int pair_get(const PairCache *c, int64_t a, int64_t b, double *score, double *ci)
 {
     if (!c->cap)
         return 0;
@@ -73,12 +73,14 @@ static int pair_get(const PairCache *c, int64_t a, int64_t b, double *score)
             return 0;
         if (c->a[i] == a && c->b[i] == b) {
             *score = c->score[i];
+            if (ci)
+                *ci = c->ci[i];
             return 1;
         }
     }
 }
 
-static void pair_put(PairCache *c, int64_t a, int64_t b, double score);
+static void pair_put(PairCache *c, int64_t a, int64_t b, double score, double ci);
 
 static void pair_grow(PairCache *c)
 {
@@ -88,16 +90,18 @@ static void pair_grow(PairCache *c)
     c->a = xcalloc(c->cap, sizeof *c->a);
     c->b = xcalloc(c->cap, sizeof *c->b);
     c->score = xcalloc(c->cap, sizeof *c->score);
+    c->ci = xcalloc(c->cap, sizeof *c->ci);
     for (size_t i = 0; i < old.cap; i++)
         if (old.a[i])
-            pair_put(c, old.a[i], old.b[i], old.score[i]);
+            pair_put(c, old.a[i], old.b[i], old.score[i], old.ci[i]);
     free(old.a);
     free(old.b);
     free(old.score);
+    free(old.ci);
 }
 
 /* Policy ids start at 1, so a == 0 marks an empty cell. */
-static void pair_put(PairCache *c, int64_t a, int64_t b, double score)
+static void pair_put(PairCache *c, int64_t a, int64_t b, double score, double ci)
 {
     if ((c->n + 1) * 2 > c->cap)
         pair_grow(c);
@@ -109,11 +113,12 @@ static void pair_put(PairCache *c, int64_t a, int64_t b, double score)
     c->a[i] = a;
     c->b[i] = b;
     c->score[i] = score;
+    c->ci[i] = ci;
 }
 
-static void reload_pair(void *ctx, int64_t policy, int64_t opponent, double score)
+static void reload_pair(void *ctx, int64_t policy, int64_t opponent, double score, double ci)
 {
-    pair_put(ctx, policy, opponent, score);
+    pair_put(ctx, policy, opponent, score, ci);
 }
 
 static void pair_release(PairCache *c)
@@ -121,6 +126,7 @@ static void pair_release(PairCache *c)
     free(c->a);
     free(c->b);
     free(c->score);
+    free(c->ci);
     memset(c, 0, sizeof *c);
 }
 
@@ -464,6 +470,7 @@ static FmspErr load_archives(Search *s, char *err, size_t errlen)
             }
             en.dim = s->dim;
             en.quality = r->quality;
+            en.quality_ci = r->quality_ci;
             en.origin_baseline = is_base;
             archive_add(pass == 0 ? &s->arch[sidx(r->side)] : &s->base[sidx(r->side)], &en);
         }
@@ -539,13 +546,24 @@ static int opponents_of(const Search *s, int side, int64_t *out, int cap)
     return n;
 }
 
+/* A quality: the mean own-side score against `opponents` opponents, and the
+ * half-width of its 95% interval over the episodes played (the opponents are
+ * fixed, so each pair's episode noise is the only randomness: the pairs'
+ * standard errors add in quadrature and divide by the count). */
+typedef struct Quality {
+    double mean, ci;
+    int opponents;
+} Quality;
+
 /*
- * Quality of policy (id, object) of `side`: mean own-side score against its
- * opponents. Plays the pairs not in the cache (in parallel), records them in
- * the evaluations table. *detail (heap, may be NULL) lists per-opponent scores.
+ * Quality of policy (id, object) of `side` against its opponents. Plays the
+ * pairs not in the cache (in parallel), records them in the evaluations
+ * table. per_score/per_ci (may be NULL; room for 256) get each opponent's
+ * pair, in opponents_of order; *detail (heap, may be NULL) lists them.
  */
 static FmspErr evaluate(Search *s, int side, int64_t id, const char *object, int iteration,
-                        double *quality, char **detail, char *err, size_t errlen)
+                        Quality *quality, double *per_score, double *per_ci, char **detail,
+                        char *err, size_t errlen)
 {
     int64_t opp[256];
     int n = opponents_of(s, side, opp, 256);
@@ -554,7 +572,7 @@ static FmspErr evaluate(Search *s, int side, int64_t id, const char *object, int
     int nj = 0;
     for (int i = 0; i < n; i++) {
         double sc;
-        if (id > 0 && pair_get(&s->pairs, id, opp[i], &sc))
+        if (id > 0 && pair_get(&s->pairs, id, opp[i], &sc, NULL))
             continue;
         const ArchiveEntry *o = find_entry(s, other(side), opp[i]);
         jobs[nj].obj[0] = side == DOMAIN_SIDE_1 ? object : o->object_path;
@@ -571,15 +589,17 @@ static FmspErr evaluate(Search *s, int side, int64_t id, const char *object, int
     FmspErr e = nj ? match_play_many(&mc, jobs, nj, s->threads, NULL, NULL, err, errlen)
                    : FMSP_OK;
     double *scores = xcalloc((size_t)n + 1, sizeof *scores);
+    double *cis = xcalloc((size_t)n + 1, sizeof *cis);
     for (int i = 0; i < n; i++)
         if (id > 0)
-            pair_get(&s->pairs, id, opp[i], &scores[i]);
+            pair_get(&s->pairs, id, opp[i], &scores[i], &cis[i]);
     for (int j = 0; j < nj && !e; j++) {
         const MatchResult *r = &jobs[j].result;
         double own = side == DOMAIN_SIDE_1 ? r->mean[0] : r->mean[1];
         scores[which[j]] = own;
+        cis[which[j]] = r->ci95[sidx(side)];
         if (id > 0 && !s->reporting) {
-            pair_put(&s->pairs, id, opp[which[j]], own);
+            pair_put(&s->pairs, id, opp[which[j]], own, r->ci95[sidx(side)]);
             StoreEval ev = {id, opp[which[j]], iteration, own, r->ci95[sidx(side)], r->n,
                             side == DOMAIN_SIDE_1 ? r->faults[0] : r->faults[1],
                             side == DOMAIN_SIDE_1 ? r->faults[1] : r->faults[0], NULL};
@@ -612,10 +632,18 @@ static FmspErr evaluate(Search *s, int side, int64_t id, const char *object, int
         if (jobs[j].trace_ctx)
             s->dom->transcript_free(jobs[j].trace_ctx);
     }
-    double sum = 0;
-    for (int i = 0; i < n; i++)
+    double sum = 0, var = 0;
+    for (int i = 0; i < n; i++) {
         sum += scores[i];
-    *quality = n ? sum / n : NAN;
+        var += (cis[i] / 1.96) * (cis[i] / 1.96);
+        if (per_score && i < 256)
+            per_score[i] = scores[i];
+        if (per_ci && i < 256)
+            per_ci[i] = cis[i];
+    }
+    quality->mean = n ? sum / n : NAN;
+    quality->ci = n ? 1.96 * sqrt(var) / n : NAN;
+    quality->opponents = n;
     if (detail) {
         size_t cap = 64 + (size_t)n * 80, len = 0;
         char *d = xmalloc(cap);
@@ -630,6 +658,7 @@ static FmspErr evaluate(Search *s, int side, int64_t id, const char *object, int
         *detail = d;
     }
     free(scores);
+    free(cis);
     free(jobs);
     free(which);
     return e;
@@ -709,12 +738,13 @@ static FmspErr rescore(Search *s, int iteration, char *err, size_t errlen)
         int side = k == 0 ? DOMAIN_SIDE_1 : DOMAIN_SIDE_2;
         Archive *a = &s->arch[k];
         for (int i = 0; i < a->n && !e; i++) {
-            double q;
+            Quality q;
             e = evaluate(s, side, a->entries[i].id, a->entries[i].object_path, iteration, &q,
-                         NULL, err, errlen);
+                         NULL, NULL, NULL, err, errlen);
             if (!e) {
-                a->entries[i].quality = q;
-                if (store_policy_set_quality(s->db, a->entries[i].id, q))
+                a->entries[i].quality = q.mean;
+                a->entries[i].quality_ci = q.ci;
+                if (store_policy_set_quality(s->db, a->entries[i].id, q.mean, q.ci, q.opponents))
                     e = db_fail(s, FMSP_ERR_DB, err, errlen, "updating quality");
             }
         }
@@ -1535,6 +1565,37 @@ static int judge_novel(Search *s, Slot *sl, char *err, size_t errlen, FmspErr *e
     return v;
 }
 
+/* The iteration's row: which side moved, how, and a snapshot of both
+ * archives after it ("members": per side [id, quality, 95% half-width]),
+ * from which quality and QD-score curves are drawn without replaying. */
+static char *iteration_summary(const Search *s, int side, const char *status)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "side", json_integer(side));
+    json_object_set_new(root, "status", json_string(status));
+    json_t *sizes = json_array(), *members = json_array();
+    for (int k = 0; k < 2; k++) {
+        const Archive *a = &s->arch[k];
+        json_array_append_new(sizes, json_integer(a->n));
+        json_t *list = json_array();
+        for (int i = 0; i < a->n; i++) {
+            const ArchiveEntry *en = &a->entries[i];
+            json_t *m = json_array();
+            json_array_append_new(m, json_integer(en->id));
+            json_array_append_new(m, isnan(en->quality) ? json_null() : json_real(en->quality));
+            json_array_append_new(m, isnan(en->quality_ci) ? json_null()
+                                                            : json_real(en->quality_ci));
+            json_array_append_new(list, m);
+        }
+        json_array_append_new(members, list);
+    }
+    json_object_set_new(root, "archive", sizes);
+    json_object_set_new(root, "members", members);
+    char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+    json_decref(root);
+    return text ? text : xstrdup("{}");
+}
+
 static ArchiveEntry slot_to_entry(const Search *s, Slot *sl, int dim, int64_t id, double quality)
 {
     ArchiveEntry en = {0};
@@ -1608,12 +1669,13 @@ static FmspErr slot_finalize(Search *s, Slot *sl, char *err, size_t errlen)
         p.reason = "pending";
         if (!e && store_policy_add(s->db, &p))
             e = db_fail(s, FMSP_ERR_DB, err, errlen, "storing a candidate");
-        double q = NAN;
+        Quality qq = {NAN, NAN, 0};
         char *detail = NULL;
         if (!e && evaluate_it)
-            e = evaluate(s, sl->side, p.id, sl->compiled.object_path, sl->iteration, &q, &detail,
-                         err, errlen);
-        if (!e && !isnan(q) && store_policy_set_quality(s->db, p.id, q))
+            e = evaluate(s, sl->side, p.id, sl->compiled.object_path, sl->iteration, &qq, NULL,
+                         NULL, &detail, err, errlen);
+        double q = qq.mean;
+        if (!e && !isnan(q) && store_policy_set_quality(s->db, p.id, q, qq.ci, qq.opponents))
             e = db_fail(s, FMSP_ERR_DB, err, errlen, "storing quality");
         int insert = 0, replace = -1;
         const char *verdict = "rejected";
@@ -1626,12 +1688,15 @@ static FmspErr slot_finalize(Search *s, Slot *sl, char *err, size_t errlen)
             case ALGO_VFMSP: {
                 int inc = archive_best(a);
                 /* the incumbent is re-scored against the same opponents first */
-                double iq = NAN;
+                Quality iqq = {NAN, NAN, 0};
                 if (inc >= 0)
                     e = evaluate(s, sl->side, a->entries[inc].id, a->entries[inc].object_path,
-                                 sl->iteration, &iq, NULL, err, errlen);
-                if (!e && inc >= 0)
+                                 sl->iteration, &iqq, NULL, NULL, NULL, err, errlen);
+                double iq = iqq.mean;
+                if (!e && inc >= 0) {
                     a->entries[inc].quality = iq;
+                    a->entries[inc].quality_ci = iqq.ci;
+                }
                 if (!e && (inc < 0 || q > iq)) {
                     replace = inc;
                     insert = inc < 0;
@@ -1679,9 +1744,11 @@ static FmspErr slot_finalize(Search *s, Slot *sl, char *err, size_t errlen)
                 if (store_policy_set_archive(s->db, a->entries[replace].id, 0))
                     e = db_fail(s, FMSP_ERR_DB, err, errlen, "updating the archive");
                 ArchiveEntry en = slot_to_entry(s, sl, s->dim, p.id, q);
+                en.quality_ci = qq.ci;
                 archive_replace(a, replace, &en);
             } else {
                 ArchiveEntry en = slot_to_entry(s, sl, s->dim, p.id, q);
+                en.quality_ci = qq.ci;
                 archive_add(a, &en);
             }
             if (!e && store_policy_set_archive(s->db, p.id, 1))
@@ -1708,13 +1775,11 @@ static FmspErr slot_finalize(Search *s, Slot *sl, char *err, size_t errlen)
     if (!e && due)
         e = rescore(s, sl->iteration, err, errlen);
     if (!e) {
-        char summary[256];
-        snprintf(summary, sizeof summary,
-                 "{\"side\":%d,\"status\":\"%s\",\"archive\":[%d,%d]}", sl->side, sl->status,
-                 s->arch[0].n, s->arch[1].n);
+        char *summary = iteration_summary(s, sl->side, sl->status);
         if (save_archive_order(s) || store_iteration_done(s->db, sl->iteration, summary) ||
             store_commit(s->db))
             e = db_fail(s, FMSP_ERR_DB, err, errlen, "committing an iteration");
+        free(summary);
     }
     if (e) {
         store_rollback(s->db);
@@ -1744,8 +1809,10 @@ static void fill_progress(const Search *s, SearchProgress *p)
                 continue;
             sum += q;
             m++;
-            if (isnan(p->side[k].best) || q > p->side[k].best)
+            if (isnan(p->side[k].best) || q > p->side[k].best) {
                 p->side[k].best = q;
+                p->side[k].best_ci = a->entries[i].quality_ci;
+            }
         }
         p->side[k].mean = m ? sum / m : NAN;
     }
@@ -1956,49 +2023,107 @@ Store *search_store(Search *s)
 }
 
 /* Mean own-side score of a policy against every baseline of the other side. */
-static FmspErr vs_baselines(Search *s, int side, int64_t id, const char *object, double *out,
-                            char *err, size_t errlen)
+static FmspErr vs_baselines(Search *s, int side, int64_t id, const char *object, Quality *out,
+                            double *per, char *err, size_t errlen)
 {
     int64_t saved_n = s->n_sample[sidx(side)];
     s->n_sample[sidx(side)] = 0; /* opponents = baselines only */
     s->reporting = 1;
-    FmspErr e = evaluate(s, side, id, object, s->last_done, out, NULL, err, errlen);
+    FmspErr e = evaluate(s, side, id, object, s->last_done, out, per, NULL, NULL, err, errlen);
     s->reporting = 0;
     s->n_sample[sidx(side)] = (int)saved_n;
     return e;
+}
+
+/* The verdict as stored in meta "verdict" (docs/report-format.md). */
+static json_t *verdict_json(const Search *s, int side, const SearchVerdict *v)
+{
+    json_t *o = json_object();
+    char pool[160];
+    snprintf(pool, sizeof pool, "the %d baseline %ss (the search's fixed opponents too)",
+             v->opponents, s->dom->side_name[other(side)]);
+    json_object_set_new(o, "side", json_integer(side));
+    json_object_set_new(o, "pool", json_string(pool));
+    json_object_set_new(o, "opponents", json_integer(v->opponents));
+    json_object_set_new(o, "episodes", json_integer(v->episodes));
+    if (v->found_id) {
+        json_t *f = json_object();
+        json_object_set_new(f, "id", json_integer(v->found_id));
+        json_object_set_new(f, "name", json_string(v->found));
+        json_object_set_new(f, "mean", json_real(v->found_mean));
+        json_object_set_new(f, "ci", json_real(v->found_ci));
+        json_object_set_new(o, "best_found", f);
+    } else {
+        json_object_set_new(o, "best_found", json_null());
+    }
+    json_t *bl = json_object();
+    json_object_set_new(bl, "name", json_string(v->baseline));
+    json_object_set_new(bl, "mean", isnan(v->base_mean) ? json_null() : json_real(v->base_mean));
+    json_object_set_new(bl, "ci", isnan(v->base_ci) ? json_null() : json_real(v->base_ci));
+    json_object_set_new(o, "best_baseline", bl);
+    json_object_set_new(o, "margin", isnan(v->margin) ? json_null() : json_real(v->margin));
+    json_object_set_new(o, "margin_ci", isnan(v->margin_ci) ? json_null()
+                                                            : json_real(v->margin_ci));
+    json_object_set_new(o, "result", v->result ? json_string(v->result) : json_null());
+    json_object_set_new(o, "test", json_string("paired Student t over the pool's opponents, "
+                                               "common seeds; beat/lose when the 95% interval "
+                                               "excludes 0"));
+    return o;
 }
 
 FmspErr search_report(Search *s, SearchReport *rep, char *err, size_t errlen)
 {
     memset(rep, 0, sizeof *rep);
     FmspErr e = FMSP_OK;
+    json_t *all = json_array();
     for (int k = 0; k < 2 && !e; k++) {
         int side = k == 0 ? DOMAIN_SIDE_1 : DOMAIN_SIDE_2;
+        SearchVerdict *v = &rep->verdict[k];
         rep->archive[k] = s->arch[k].n;
-        rep->best_vs_baselines[k] = NAN;
-        rep->best_baseline_vs_baselines[k] = NAN;
+        v->opponents = s->base[1 - k].n < 256 ? s->base[1 - k].n : 256;
+        v->episodes = s->cfg.eval.episodes;
+        v->found_mean = v->found_ci = v->base_mean = v->base_ci = NAN;
+        v->margin = v->margin_ci = NAN;
+        double found[256], base[256], per[256];
         for (int i = 0; i < s->arch[k].n && !e; i++) {
             ArchiveEntry *en = &s->arch[k].entries[i];
             if (en->origin_baseline)
                 continue;
-            double v;
-            e = vs_baselines(s, side, en->id, en->object_path, &v, err, errlen);
-            if (!e && (isnan(rep->best_vs_baselines[k]) || v > rep->best_vs_baselines[k])) {
-                rep->best_vs_baselines[k] = v;
-                rep->best_id[k] = en->id;
-                snprintf(rep->best_name[k], sizeof rep->best_name[k], "%s", en->name);
+            Quality q;
+            e = vs_baselines(s, side, en->id, en->object_path, &q, per, err, errlen);
+            if (!e && (isnan(v->found_mean) || q.mean > v->found_mean)) {
+                v->found_mean = q.mean;
+                v->found_ci = q.ci;
+                v->found_id = en->id;
+                snprintf(v->found, sizeof v->found, "%s", en->name);
+                memcpy(found, per, sizeof found);
             }
         }
         for (int i = 0; i < s->base[k].n && !e; i++) {
             ArchiveEntry *en = &s->base[k].entries[i];
-            double v;
-            e = vs_baselines(s, side, en->id, en->object_path, &v, err, errlen);
-            if (!e && (isnan(rep->best_baseline_vs_baselines[k]) ||
-                       v > rep->best_baseline_vs_baselines[k])) {
-                rep->best_baseline_vs_baselines[k] = v;
-                snprintf(rep->best_baseline[k], sizeof rep->best_baseline[k], "%s", en->name);
+            Quality q;
+            e = vs_baselines(s, side, en->id, en->object_path, &q, per, err, errlen);
+            if (!e && (isnan(v->base_mean) || q.mean > v->base_mean)) {
+                v->base_mean = q.mean;
+                v->base_ci = q.ci;
+                snprintf(v->baseline, sizeof v->baseline, "%s", en->name);
+                memcpy(base, per, sizeof base);
             }
         }
+        if (!e && v->found_id && !isnan(v->base_mean)) {
+            double d[256];
+            for (int j = 0; j < v->opponents; j++)
+                d[j] = found[j] - base[j];
+            stats_mean_ci(d, v->opponents, &v->margin, &v->margin_ci);
+            v->result = v->opponents < 2                 ? "undecided"
+                        : v->margin - v->margin_ci > 0 ? "beat"
+                        : v->margin + v->margin_ci < 0 ? "lose"
+                                                       : "tie";
+            if (v->opponents < 2)
+                v->margin_ci = NAN;
+        }
+        if (!e)
+            json_array_append_new(all, verdict_json(s, side, v));
         /* distinct strategies: greedy clustering of every valid candidate */
         StorePolicyRow *rows;
         int n;
@@ -2022,6 +2147,11 @@ FmspErr search_report(Search *s, SearchReport *rep, char *err, size_t errlen)
             store_policy_rows_free(rows, n);
         }
     }
+    char *text = e ? NULL : json_dumps(all, JSON_COMPACT | JSON_REAL_PRECISION(9));
+    json_decref(all);
+    if (text && store_meta_set(s->db, "verdict", text))
+        e = db_fail(s, FMSP_ERR_DB, err, errlen, "storing the verdict");
+    free(text);
     return e;
 }
 

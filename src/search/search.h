@@ -79,9 +79,14 @@ void search_campaign_default(SearchConfig *cfg);
 char *search_config_to_json(const SearchConfig *cfg);
 FmspErr search_config_from_json(const char *json, SearchConfig *cfg, char *err, size_t errlen);
 
+/* What a policy's quality is measured against, in words, for this run's
+ * settings (one definition, printed by run, show and the report). */
+char *search_quality_definition(const SearchConfig *cfg);
+
 typedef struct SearchSideStats {
     int archive;              /* archive size */
     double best, mean;        /* quality; NAN when none */
+    double best_ci;           /* the best one's 95% half-width (NAN unknown) */
 } SearchSideStats;
 
 typedef struct SearchProgress {
@@ -133,15 +138,26 @@ Store *search_store(Search *s);
 
 /* Best archive policy of a side that is not a baseline, and its mean score
  * against the other side's baselines; and the best baseline's. */
+/* Discovered against human-designed, for one side: the best archive member
+ * and the best baseline by mean score against the other side's baselines
+ * (common seeds), and their paired difference over those opponents. */
+typedef struct SearchVerdict {
+    int opponents, episodes;   /* the pool: other side's baselines; episodes per pair */
+    int64_t found_id;          /* 0: nothing beyond the seeds yet */
+    char found[64], baseline[64];
+    double found_mean, found_ci, base_mean, base_ci;
+    double margin, margin_ci;  /* found - baseline, paired Student t over opponents */
+    const char *result;        /* "beat", "tie", "lose", or "undecided" (fewer than 2 opponents) */
+} SearchVerdict;
+
 typedef struct SearchReport {
-    int64_t best_id[2];
-    char best_name[2][64];
-    double best_vs_baselines[2];
-    char best_baseline[2][64];
-    double best_baseline_vs_baselines[2];
     int archive[2];
     int distinct[2];          /* valid candidates that are pairwise novel */
+    SearchVerdict verdict[2];
 } SearchReport;
+
+/* Measures the report and stores it (meta "verdict", the JSON that `fmsp
+ * show` and `fmsp report` print). */
 FmspErr search_report(Search *s, SearchReport *rep, char *err, size_t errlen);
 
 void search_free(Search *s);

@@ -252,3 +252,26 @@ FmspErr search_config_from_json(const char *text, SearchConfig *c, char *err, si
         return FMSP_ERR_PARSE;
     return FMSP_OK;
 }
+
+char *search_quality_definition(const SearchConfig *c)
+{
+    const Domain *d = domain_find(c->domain);
+    const char *other1 = d ? d->side_name[2] : "opponent", *other2 = d ? d->side_name[1] : "opponent";
+    int sampled = c->algo == ALGO_VFMSP || c->algo == ALGO_QDSP;
+    char against[256];
+    if (c->algo == ALGO_VFMSP)
+        snprintf(against, sizeof against,
+                 "the other side's baselines and its incumbent (%ss for %ss, %ss for %ss)", other1,
+                 other2, other2, other1);
+    else if (sampled)
+        snprintf(against, sizeof against,
+                 "the other side's baselines and a sample of up to %d members of its archive, "
+                 "re-drawn every %d iterations",
+                 c->opponents, c->rescore_every);
+    else
+        snprintf(against, sizeof against, "the other side's baselines");
+    return xasprintf("quality = a policy's mean own score (0 to 1, 1 best) against %s, %d "
+                     "episodes per pair on common seeds; +/- is the 95%% interval over those "
+                     "episodes",
+                     against, c->eval.episodes);
+}

@@ -36,20 +36,12 @@
 
 #include "../core/util.h"
 #include "fmsp_policy.h"
+#include "store_internal.h"
 
 #define STORE_APP_ID 0x464D5350 /* "FMSP" */
 #define STORE_SCHEMA "1"
 #define STORE_BUSY_MS 5000
 
-struct Store {
-    sqlite3 *db;
-    int writer_fd;      /* flock()ed by the run writing here, or -1 */
-    int in_tx;          /* store_begin succeeded and no commit/rollback since */
-    char path[1024];
-    char msg[768];
-    int source_hashes;  /* every policy's hash is its source's SHA-256 (databases
-                           from before kept the compile key for baselines) */
-};
 
 static const char schema[] =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
@@ -189,6 +181,27 @@ static double col_real(sqlite3_stmt *st, int i)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
 }
 
+/* for the other store modules (store_internal.h) */
+sqlite3_stmt *store_prep_(Store *s, const char *sql)
+{
+    return prep(s, sql);
+}
+
+FmspErr store_fail_(Store *s, const char *what)
+{
+    return fail(s, what);
+}
+
+char *store_col_text_(sqlite3_stmt *st, int i)
+{
+    return col_text(st, i);
+}
+
+double store_col_real_(sqlite3_stmt *st, int i)
+{
+    return col_real(st, i);
+}
+
 /* ---- embeddings: little-endian float32 whatever the host order -------- */
 
 static unsigned char *embedding_encode(const float *v, int dim)
@@ -300,6 +313,20 @@ void store_remove_files(const char *path)
     unlink(side);
 }
 
+/* 1 when table has the column (columns added after schema 1 was fixed). */
+static int has_column(Store *s, const char *table, const char *column)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", table);
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK)
+        while (!found && sqlite3_step(st) == SQLITE_ROW)
+            found = strcmp((const char *)sqlite3_column_text(st, 1), column) == 0;
+    sqlite3_finalize(st);
+    return found;
+}
+
 FmspErr store_open(const char *path, int create, Store **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -371,6 +398,7 @@ FmspErr store_open(const char *path, int create, Store **out, char *err, size_t 
         store_meta_get(s, "source_hashes", &hashes);
         s->source_hashes = hashes && strcmp(hashes, "sha256") == 0;
         free(hashes);
+        s->quality_ci = has_column(s, "policies", "quality_ci");
     }
 out:
     if (e) {
@@ -412,10 +440,15 @@ FmspErr store_claim_writer(Store *s, char *err, size_t errlen)
                 " policy_id INTEGER NOT NULL, opponent_id INTEGER NOT NULL, iteration INTEGER,"
                 " text TEXT NOT NULL);"
                 "CREATE INDEX IF NOT EXISTS transcripts_policy ON transcripts(policy_id, iteration);",
-             "adding the transcripts table")) {
+             "adding the transcripts table") ||
+        (!s->quality_ci &&
+         exec(s, "ALTER TABLE policies ADD COLUMN quality_ci REAL;"
+                 "ALTER TABLE policies ADD COLUMN quality_opponents INTEGER;",
+              "adding quality intervals"))) {
         fmsp_errf(err, errlen, "%s", s->msg);
         return FMSP_ERR_DB;
     }
+    s->quality_ci = 1;
     return FMSP_OK;
 }
 
@@ -580,13 +613,20 @@ static FmspErr update_one(Store *s, sqlite3_stmt *st, int b, int64_t id, const c
     return e;
 }
 
-FmspErr store_policy_set_quality(Store *s, int64_t id, double quality)
+FmspErr store_policy_set_quality(Store *s, int64_t id, double quality, double ci95,
+                                 int opponents)
 {
-    sqlite3_stmt *st = prep(s, "UPDATE policies SET quality = ? WHERE id = ?");
+    sqlite3_stmt *st = prep(s, s->quality_ci ? "UPDATE policies SET quality = ?, quality_ci = ?, "
+                                               "quality_opponents = ? WHERE id = ?"
+                                             : "UPDATE policies SET quality = ? WHERE id = ?4");
     int b = SQLITE_OK;
     if (st) {
         bind_real(st, 1, quality, &b);
-        bind_int(st, 2, id, &b);
+        if (s->quality_ci) {
+            bind_real(st, 2, ci95, &b);
+            bind_int(st, 3, opponents, &b);
+        }
+        bind_int(st, 4, id, &b);
     }
     return update_one(s, st, b, id, "updating quality");
 }
@@ -616,7 +656,14 @@ FmspErr store_policy_set_status(Store *s, int64_t id, const char *status, const 
 
 #define POLICY_COLS                                                                        \
     "id, side, iteration, in_archive, origin, name, source, hash, parents, status, reason, " \
-    "embedding, quality, novelty"
+    "embedding, quality, novelty, "
+
+/* The columns added later, or NULLs for a database from before them. */
+static const char *quality_cols(const Store *s)
+{
+    return s->quality_ci ? "quality_ci, quality_opponents" : "NULL, NULL";
+}
+
 
 /* Copies the current row of a POLICY_COLS query into r (zeroed first).
  * FMSP_ERR_DB when the stored embedding is not a whole number of floats or
@@ -666,6 +713,8 @@ static FmspErr read_row(Store *s, sqlite3_stmt *st, StorePolicyRow *r)
     }
     r->quality = col_real(st, 12);
     r->novelty = col_real(st, 13);
+    r->quality_ci = col_real(st, 14);
+    r->quality_opponents = sqlite3_column_int(st, 15);
     return FMSP_OK;
 }
 
@@ -687,7 +736,9 @@ void store_policy_row_release(StorePolicyRow *r)
 FmspErr store_policy_get(Store *s, int64_t id, StorePolicyRow *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = prep(s, "SELECT " POLICY_COLS " FROM policies WHERE id = ?");
+    char *sql = xasprintf("SELECT " POLICY_COLS "%s FROM policies WHERE id = ?", quality_cols(s));
+    sqlite3_stmt *st = prep(s, sql);
+    free(sql);
     if (!st)
         return fail(s, "reading a policy");
     sqlite3_bind_int64(st, 1, id);
@@ -709,8 +760,11 @@ FmspErr store_policy_list(Store *s, int side, int archive_only, StorePolicyRow *
 {
     *rows = NULL;
     *n = 0;
-    sqlite3_stmt *st = prep(s, "SELECT " POLICY_COLS " FROM policies WHERE (?1 = 0 OR side = ?1) "
-                               "AND (?2 = 0 OR in_archive = 1) ORDER BY id");
+    char *sql = xasprintf("SELECT " POLICY_COLS "%s FROM policies WHERE (?1 = 0 OR side = ?1) "
+                          "AND (?2 = 0 OR in_archive = 1) ORDER BY id",
+                          quality_cols(s));
+    sqlite3_stmt *st = prep(s, sql);
+    free(sql);
     if (!st)
         return fail(s, "listing policies");
     sqlite3_bind_int(st, 1, side);
@@ -767,11 +821,11 @@ FmspErr store_eval_add(Store *s, const StoreEval *e)
 }
 
 FmspErr store_eval_each(Store *s, void (*fn)(void *ctx, int64_t policy_id, int64_t opponent_id,
-                                              double score),
+                                              double score, double ci95),
                         void *ctx)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT policy_id, opponent_id, policy_score FROM evaluations "
+    if (sqlite3_prepare_v2(s->db, "SELECT policy_id, opponent_id, policy_score, ci95 FROM evaluations "
                                   "ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
         return fail_code(s, sqlite3_errcode(s->db), "reading evaluations");
@@ -780,7 +834,7 @@ FmspErr store_eval_each(Store *s, void (*fn)(void *ctx, int64_t policy_id, int64
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (sqlite3_column_type(st, 2) != SQLITE_NULL)
             fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-               sqlite3_column_double(st, 2));
+               sqlite3_column_double(st, 2), col_real(st, 3));
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? FMSP_OK : fail_code(s, rc, "reading evaluations");
 }

@@ -96,7 +96,10 @@ typedef struct StorePolicy {
 FmspErr store_policy_add(Store *s, StorePolicy *p);
 
 /* Updates quality / in_archive / status+reason of an existing policy. */
-FmspErr store_policy_set_quality(Store *s, int64_t id, double quality);
+/* quality: mean score against `opponents` opponents; ci95: the half-width of
+ * its 95% interval (NAN when unknown) */
+FmspErr store_policy_set_quality(Store *s, int64_t id, double quality, double ci95,
+                                 int opponents);
 FmspErr store_policy_set_archive(Store *s, int64_t id, int in_archive);
 FmspErr store_policy_set_status(Store *s, int64_t id, const char *status, const char *reason);
 
@@ -109,6 +112,8 @@ typedef struct StorePolicyRow {
     float *embedding;
     int embedding_dim;
     double quality, novelty;
+    double quality_ci;     /* 95% half-width of quality, NAN when unknown (older runs) */
+    int quality_opponents; /* opponents quality was measured against, 0 when unknown */
     int corrupt;           /* the source does not match its stored SHA-256: the database
                               was damaged or edited; do not use the source */
 } StorePolicyRow;
@@ -136,7 +141,7 @@ FmspErr store_eval_add(Store *s, const StoreEval *e);
 
 /* Calls fn for every evaluation with a score, in the order they were stored. */
 FmspErr store_eval_each(Store *s, void (*fn)(void *ctx, int64_t policy_id, int64_t opponent_id,
-                                              double score),
+                                              double score, double ci95),
                         void *ctx);
 
 typedef struct StoreCall {
@@ -185,5 +190,36 @@ FmspErr store_transcript_add(Store *s, int64_t policy_id, int64_t opponent_id, i
 /* The transcripts of policy_id at iteration joined with newlines, at most
  * cap bytes of whole transcripts; *out NULL when there are none. */
 FmspErr store_transcripts_get(Store *s, int64_t policy_id, int iteration, size_t cap, char **out);
+
+/* ---- whole tables, for reports (store_list.c); free with free() or the
+ * matching _free. An absent table (older databases) reads as empty. */
+
+typedef struct StoreEvalRow {
+    int64_t policy_id, opponent_id;
+    int iteration;
+    double score, ci95;        /* the policy's own mean score and its 95% half-width */
+    int episodes, policy_faults, opponent_faults;
+} StoreEvalRow;
+FmspErr store_eval_list(Store *s, StoreEvalRow **rows, int *n);
+
+typedef struct StoreCallRow {
+    int64_t id;
+    int key, iteration, side;
+    char *purpose, *backend, *model, *prompt, *error;
+    long prompt_tokens, completion_tokens;
+    double cost_usd;           /* NAN when unknown */
+} StoreCallRow;
+FmspErr store_call_list(Store *s, StoreCallRow **rows, int *n);
+void store_call_rows_free(StoreCallRow *rows, int n);
+
+typedef struct StoreIterationRow {
+    int iteration;
+    char *summary;             /* JSON: side, status, archive sizes, members */
+} StoreIterationRow;
+FmspErr store_iteration_list(Store *s, StoreIterationRow **rows, int *n);
+void store_iteration_rows_free(StoreIterationRow *rows, int n);
+
+/* The latest transcript sample of policy against opponent (NULL if none). */
+FmspErr store_transcript_pair(Store *s, int64_t policy_id, int64_t opponent_id, char **text);
 
 #endif
