@@ -60,6 +60,8 @@ int main(int argc, char **argv)
         return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "tournament") == 0)
         return cmd_tournament(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "export") == 0)
         return cmd_export(argc - 1, argv + 1);
     fprintf(stderr, "fmsp: unknown command '%s'; try 'fmsp help'\n", cmd);
