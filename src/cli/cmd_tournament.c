@@ -174,6 +174,7 @@ int cmd_tournament(int argc, char **argv)
                    nr.value, nr.support_rows, nr.support_cols);
         printf("\n%-24s %10s %15s %10s %15s\n", "source", d->side_name[1], "exploitability",
                d->side_name[2], "exploitability");
+        json_t *exploit = json_array();
         for (int s = 0; s < n_sources; s++) {
             int a0 = s ? after1[s - 1] : 0, a1 = after1[s], b0 = s ? after2[s - 1] : 0,
                 b1 = after2[s];
@@ -183,11 +184,21 @@ int cmd_tournament(int argc, char **argv)
             for (int j = b0; j < b1; j++)
                 w2[j] = 1.0 / (b1 - b0);
             char e1[32] = "-", e2[32] = "-";
-            if (a1 > a0)
-                snprintf(e1, sizeof e1, "%.3f", exploitability_rows(score, n1, n2, w1));
-            if (b1 > b0)
-                snprintf(e2, sizeof e2, "%.3f", exploitability_cols(score, n1, n2, w2));
             const char *name = strrchr(argv[optind + s], '/');
+            if (a1 > a0) {
+                double v = exploitability_rows(score, n1, n2, w1);
+                snprintf(e1, sizeof e1, "%.3f", v);
+                json_array_append_new(exploit, json_pack("{s:s, s:i, s:f}", "source",
+                                                         name ? name + 1 : argv[optind + s],
+                                                         "side", 1, "value", v));
+            }
+            if (b1 > b0) {
+                double v = exploitability_cols(score, n1, n2, w2);
+                snprintf(e2, sizeof e2, "%.3f", v);
+                json_array_append_new(exploit, json_pack("{s:s, s:i, s:f}", "source",
+                                                         name ? name + 1 : argv[optind + s],
+                                                         "side", 2, "value", v));
+            }
             printf("%-24.24s %10d %15s %10d %15s\n", name ? name + 1 : argv[optind + s], a1 - a0,
                    e1, b1 - b0, e2);
             free(w1);
@@ -216,6 +227,7 @@ int cmd_tournament(int argc, char **argv)
                                                    "col", k % n2, "score", score[k], "ci95",
                                                    known[k].ci95[0], "episodes", known[k].n));
             json_object_set_new(root, "matrix", m);
+            json_object_set_new(root, "exploitability", json_incref(exploit));
             int jr = strcmp(json_path, "-") == 0
                          ? json_dumpf(root, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(10))
                          : json_dump_file(root, json_path, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
@@ -225,6 +237,7 @@ int cmd_tournament(int argc, char **argv)
             }
             json_decref(root);
         }
+        json_decref(exploit);
         free(score);
         free(games);
         free(elo);

@@ -1,0 +1,269 @@
+/*
+ * test_report.c - `fmsp report` on real runs: its numbers are the database's
+ * and print as `fmsp show` prints them (every archive policy's quality and
+ * interval, each side's verdict), the curves follow the stored snapshots,
+ * the replays are whole episodes, a Gandalf run's page carries its
+ * per-level table, and bad input gets a clear message and exit code.
+ */
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "harness.h"
+
+static char fmsp[1024], root[1024], tmp[256];
+
+/* Runs the command line with stdout+stderr captured; returns the exit code. */
+static int sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int sh(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *cmd = NULL;
+    if (vasprintf(&cmd, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    char *full = xasprintf("cd %s && %s 2>&1", root, cmd);
+    FILE *p = popen(full, "r");
+    size_t cap = 1 << 16, len = 0;
+    char *buf = xmalloc(cap + 1);
+    size_t got;
+    while (p && (got = fread(buf + len, 1, cap - len, p)) > 0) {
+        len += got;
+        if (len == cap) {
+            cap *= 2;
+            buf = xrealloc(buf, cap + 1);
+        }
+    }
+    buf[len] = 0;
+    int status = p ? pclose(p) : -1;
+    free(cmd);
+    free(full);
+    *out = buf;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static long long count(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    long long v = -1;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    return v;
+}
+
+static json_t *policy_by_id(json_t *run, long long id)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(run, "policies"), i, p) if (json_integer_value(
+                                                                        json_object_get(p, "id")) ==
+                                                                    id) return p;
+    return NULL;
+}
+
+/* "0.664 +/- 0.027" as show prints a quality */
+static void fmt(char *buf, size_t n, json_t *mean, json_t *ci)
+{
+    if (json_is_number(ci))
+        snprintf(buf, n, "%.3f +/- %.3f", json_number_value(mean), json_number_value(ci));
+    else
+        snprintf(buf, n, "%.3f", json_number_value(mean));
+}
+
+static void test_cartag_matches_show(void)
+{
+    char *out;
+    char *db = xasprintf("%s/a.db", tmp), *js = xasprintf("%s/a.json", tmp);
+    CHECK(sh(&out, "%s run --algo qdsp --iterations 6 --episodes 4 --seed 3 --db %s --quiet", fmsp,
+             db) == 0);
+    free(out);
+    CHECK(sh(&out, "%s report %s --json %s", fmsp, db, js) == 0);
+    free(out);
+    json_t *r = json_load_file(js, 0, NULL);
+    CHECK(r != NULL);
+    json_t *run = json_array_get(json_object_get(r, "runs"), 0);
+    /* every policy of the database is in the report, with its evaluations */
+    CHECK_INT(json_array_size(json_object_get(run, "policies")),
+              count(db, "SELECT count(*) FROM policies"));
+    long long evals = 0;
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(run, "policies"), i, p) evals +=
+        (long long)json_array_size(json_object_get(p, "scores"));
+    CHECK_INT(evals, count(db, "SELECT count(*) FROM evaluations"));
+    /* show's archive lines and the report's qualities are the same numbers */
+    CHECK(sh(&out, "%s show --top 1000 %s", fmsp, db) == 0);
+    int lines = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        long long id;
+        char name[128];
+        if (sscanf(line, " #%lld %127s quality", &id, name) != 2)
+            continue;
+        json_t *pj = policy_by_id(run, id);
+        CHECK_MSG(pj != NULL, "policy #%lld of show not in the report", id);
+        if (!pj)
+            continue;
+        char q[64];
+        fmt(q, sizeof q, json_object_get(pj, "quality"), json_object_get(pj, "ci"));
+        CHECK_MSG(strstr(line, q) != NULL, "show '%s', report '%s'", line, q);
+        CHECK(json_is_true(json_object_get(pj, "in_archive")));
+        lines++;
+    }
+    CHECK_INT(lines, count(db, "SELECT count(*) FROM policies WHERE in_archive = 1"));
+    free(out);
+    /* the verdict: same names and numbers in the report and in show */
+    CHECK(sh(&out, "%s show %s", fmsp, db) == 0);
+    json_t *v;
+    int verdicts = 0;
+    json_array_foreach(json_object_get(run, "verdict"), i, v)
+    {
+        json_t *f = json_object_get(v, "best_found"), *b = json_object_get(v, "best_baseline");
+        char q[64], line[256];
+        if (json_is_object(f)) {
+            fmt(q, sizeof q, json_object_get(f, "mean"), json_object_get(f, "ci"));
+            snprintf(line, sizeof line, "best found:    %-28s %s",
+                     json_string_value(json_object_get(f, "name")), q);
+            CHECK_STR_HAS(out, line);
+        }
+        fmt(q, sizeof q, json_object_get(b, "mean"), json_object_get(b, "ci"));
+        snprintf(line, sizeof line, "best baseline: %-28s %s",
+                 json_string_value(json_object_get(b, "name")), q);
+        CHECK_STR_HAS(out, line);
+        const char *res = json_string_value(json_object_get(v, "result"));
+        CHECK(res && (!strcmp(res, "beat") || !strcmp(res, "tie") || !strcmp(res, "lose")));
+        verdicts++;
+    }
+    CHECK_INT(verdicts, 2);
+    free(out);
+    /* curves: one point per iteration and side, the archive as stored */
+    json_t *curves = json_object_get(run, "curves");
+    CHECK_INT(json_array_size(curves), 2 * 6);
+    json_t *last = json_array_get(curves, json_array_size(curves) - 2);
+    CHECK_INT(json_integer_value(json_object_get(last, "archive")),
+              count(db, "SELECT count(*) FROM policies WHERE in_archive = 1 AND side = 1"));
+    CHECK(json_number_value(json_object_get(last, "qd_score")) > 0);
+    /* replays: whole episodes of the chosen pairings, five numbers a frame */
+    json_t *replays = json_object_get(r, "replays");
+    CHECK(json_array_size(replays) >= 4);
+    json_array_foreach(replays, i, v)
+    {
+        json_t *frames = json_object_get(v, "frames");
+        CHECK_INT(json_array_size(frames), json_integer_value(json_object_get(v, "steps")));
+        CHECK_INT(json_array_size(json_array_get(frames, 0)), 5);
+        CHECK(json_array_size(frames) > 10);
+    }
+    /* the builtin operator is labelled as not a model */
+    CHECK_STR_HAS(json_string_value(json_array_get(json_object_get(r, "notes"), 0)),
+                  "not a foundation model");
+    json_decref(r);
+    /* the page: written, self-contained, the data inert inside it */
+    char *html = xasprintf("%s/a.html", tmp);
+    CHECK(sh(&out, "%s report %s -o %s", fmsp, db, html) == 0);
+    CHECK_STR_HAS(out, "wrote");
+    free(out);
+    size_t len;
+    char *page = NULL, err[256];
+    CHECK(util_read_file(html, 64 << 20, &page, &len, err, sizeof err) == 0);
+    CHECK_STR_HAS(page, "Content-Security-Policy");
+    CHECK_STR_HAS(page, "id=\"fmsp-data\"");
+    /* the only closing script tags are the page's own three */
+    int closes = 0;
+    for (const char *c = page; (c = strstr(c, "</script>")); c++)
+        closes++;
+    CHECK_INT(closes, 3);
+    CHECK(strstr(page, "<script src") == NULL && strstr(page, "<link") == NULL);
+    free(page);
+    free(html);
+    free(db);
+    free(js);
+}
+
+static void test_gandalf_table(void)
+{
+    char *out;
+    char *db = xasprintf("%s/g.db", tmp), *js = xasprintf("%s/g.json", tmp);
+    CHECK(sh(&out, "%s run --domain gandalf --fm builtin --target simulated --iterations 6 "
+                   "--db %s --quiet",
+             fmsp, db) == 0);
+    free(out);
+    CHECK(sh(&out, "%s report %s --json %s", fmsp, db, js) == 0);
+    free(out);
+    json_t *r = json_load_file(js, 0, NULL);
+    CHECK(r && !strcmp(json_string_value(json_object_get(r, "domain")), "gandalf"));
+    json_t *g = json_object_get(json_array_get(json_object_get(r, "runs"), 0), "gandalf");
+    CHECK_INT(json_array_size(json_object_get(g, "levels")), 7);
+    CHECK(sh(&out, "%s show %s", fmsp, db) == 0);
+    CHECK_STR_HAS(out, json_string_value(json_object_get(g, "table_text")));
+    free(out);
+    /* every level a red team broke has its breaking transcript */
+    size_t i;
+    json_t *lv;
+    int broken = 0, with_text = 0;
+    json_array_foreach(json_object_get(g, "levels"), i, lv) broken +=
+        json_is_string(json_object_get(lv, "broken_by"));
+    json_array_foreach(json_object_get(g, "transcripts"), i, lv) with_text +=
+        !strcmp(json_string_value(json_object_get(lv, "kind")), "break");
+    CHECK(broken > 0);
+    CHECK_INT(with_text, broken);
+    /* the simulated target is labelled as a simulation */
+    int sim = 0;
+    json_array_foreach(json_object_get(r, "notes"), i, lv) sim +=
+        strstr(json_string_value(lv), "simulated") != NULL;
+    CHECK_INT(sim, 1);
+    CHECK_INT(json_array_size(json_object_get(r, "replays")), 0);
+    json_decref(r);
+    free(db);
+    free(js);
+}
+
+static void test_bad_input(void)
+{
+    char *out;
+    CHECK(sh(&out, "%s report", fmsp) == 2);
+    CHECK_STR_HAS(out, "no run database given");
+    free(out);
+    CHECK(sh(&out, "%s report %s/a.db", fmsp, tmp) == 2);
+    CHECK_STR_HAS(out, "-o report.html");
+    free(out);
+    CHECK(sh(&out, "%s report README.md -o %s/x.html", fmsp, tmp) == 1);
+    CHECK_STR_HAS(out, "README.md");
+    free(out);
+    char *x = xasprintf("%s/x.html", tmp);
+    CHECK(access(x, F_OK) != 0); /* nothing written on failure */
+    free(x);
+    CHECK(sh(&out, "%s report %s/a.db %s/g.db -o %s/x.html", fmsp, tmp, tmp, tmp) == 1);
+    CHECK_STR_HAS(out, "a report covers one domain");
+    free(out);
+    CHECK(sh(&out, "%s report %s/a.db --tournament README.md -o %s/x.html", fmsp, tmp, tmp) == 1);
+    CHECK_STR_HAS(out, "cannot read tournament");
+    free(out);
+    CHECK(sh(&out, "%s report %s/a.db --grid 0 -o %s/x.html", fmsp, tmp, tmp) == 2);
+    free(out);
+}
+
+int main(void)
+{
+    const char *b = getenv("FMSP_BUILD"), *r = getenv("FMSP_ROOT");
+    snprintf(fmsp, sizeof fmsp, "%s/fmsp", b ? b : "build");
+    snprintf(root, sizeof root, "%s", r ? r : ".");
+    snprintf(tmp, sizeof tmp, "/tmp/fmsp-report-XXXXXX");
+    if (!mkdtemp(tmp))
+        return 1;
+    RUN(test_cartag_matches_show);
+    RUN(test_gandalf_table);
+    RUN(test_bad_input);
+    char *rm = xasprintf("rm -rf %s", tmp);
+    if (system(rm) != 0)
+        fprintf(stderr, "could not remove %s\n", tmp);
+    free(rm);
+    return harness_done("test_report");
+}
