@@ -1,8 +1,11 @@
 #!/bin/sh
-# Installs the Debian packages fmsp needs to build and test, when missing.
-# Safe to run again: it does nothing when everything is there.
+# Installs the Debian packages fmsp needs to build and run, when missing;
+# `setup.sh test` adds what the tests need besides (chromium, which loads
+# the report page headless). Safe to run again: it does nothing when
+# everything is there.
 set -e
 PKGS="gcc make libc6-dev pkg-config curl bubblewrap libseccomp-dev libcurl4-openssl-dev libjansson-dev libsqlite3-dev"
+[ "$1" = test ] && PKGS="$PKGS chromium"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
