@@ -5,6 +5,7 @@
  */
 #include <stdint.h>
 
+#include "eval/agreement.h"
 #include "eval/qd.h"
 #include "eval/ratings.h"
 #include "harness.h"
@@ -600,6 +601,59 @@ static void test_qd_shared_bounds(void)
     CHECK_INT(qd_score(out, qo, 2, 4, 0, bad_lo, hi, &ma), -1);
 }
 
+
+/* Distance matrix of n points on a line (|x_i - x_j|), through f. */
+static void line_dist(const double *x, int n, double *d, double (*f)(double))
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            d[i * n + j] = f(fabs(x[i] - x[j]));
+}
+
+static double ident(double v) { return v; }
+
+static void test_agreement_hand(void)
+{
+    /* 3 points, pairs (0,1), (0,2), (1,2): distances 1, 2, 3 and 3, 1, 2.
+     * Ranks 1 2 3 against 3 1 2: covariance -1, variances 2 and 2: -0.5 */
+    double a[9] = {0, 1, 2, 1, 0, 3, 2, 3, 0}, b[9] = {0, 3, 1, 3, 0, 2, 1, 2, 0};
+    CHECK_NEAR(agreement_spearman(a, b, 3, 0, 1, NULL), -0.5, 1e-12);
+    /* ties take average ranks: 1 1 2 against 1 2 3 -> ranks 1.5 1.5 3 and
+     * 1 2 3: covariance 1.5, variances 1.5 and 2: 1.5 / sqrt(3) */
+    double c[9] = {0, 1, 1, 1, 0, 2, 1, 2, 0};
+    CHECK_NEAR(agreement_spearman(c, a, 3, 0, 1, NULL), 1.5 / sqrt(3.0), 1e-12);
+    /* too few points, or no spread: undefined */
+    CHECK(isnan(agreement_spearman(a, b, 2, 0, 1, NULL)));
+    double z[9] = {0};
+    CHECK(isnan(agreement_spearman(z, a, 3, 0, 1, NULL)));
+}
+
+static void test_agreement_permutation(void)
+{
+    enum { N = 10 };
+    double x[N], y[N], da[N * N], db[N * N], dc[N * N];
+    uint64_t s = 12345;
+    for (int i = 0; i < N; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        x[i] = (double)(s >> 11) / 9007199254740992.0;
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        y[i] = (double)(s >> 11) / 9007199254740992.0;
+    }
+    line_dist(x, N, da, ident);
+    line_dist(x, N, db, sqrt); /* monotone: the same ranks */
+    line_dist(y, N, dc, ident); /* unrelated points */
+    double p;
+    CHECK_NEAR(agreement_spearman(da, db, N, 999, 7, &p), 1.0, 1e-12);
+    CHECK(p < 0.01);
+    double rho = agreement_spearman(da, dc, N, 999, 7, &p);
+    CHECK(fabs(rho) < 0.5);
+    CHECK(p > 0.05);
+    /* the same seed gives the same p-value */
+    double p2;
+    agreement_spearman(da, dc, N, 999, 7, &p2);
+    CHECK(p == p2);
+}
+
 int main(void)
 {
     RUN(test_elo_even);
@@ -623,5 +677,7 @@ int main(void)
     RUN(test_pca_edges);
     RUN(test_qd_cells);
     RUN(test_qd_shared_bounds);
+    RUN(test_agreement_hand);
+    RUN(test_agreement_permutation);
     return harness_done("test_eval");
 }

@@ -29,7 +29,9 @@
 #include "cli.h"
 #include "cli_crossplay.h"
 #include "core/util.h"
+#include "eval/agreement.h"
 #include "eval/qd.h"
+#include "search/archive.h"
 
 static const char compare_help[] =
     "usage: fmsp compare [options] DB...\n"
@@ -96,6 +98,46 @@ static int paired(const CrossPlay *x, int k, int a, int b, double *mean, double 
     return n;
 }
 
+/* Behaviour descriptors of side k: each policy's score profile against
+ * every policy of the other side (the pooled population as a fixed
+ * reference set), as floats (n[k] x no), for the behaviour map. */
+static float *profiles(const CrossPlay *x, int k, int *no)
+{
+    int n1 = x->t.n_pursuers, n2 = x->t.n_evaders, nk = k == 0 ? n1 : n2;
+    *no = k == 0 ? n2 : n1;
+    float *v = xcalloc((size_t)nk * (size_t)*no + 1, sizeof *v);
+    for (int i = 0; i < nk; i++)
+        for (int j = 0; j < *no; j++) {
+            const MatchResult *m = k == 0 ? &x->known[i * n2 + j] : &x->known[j * n2 + i];
+            v[(size_t)i * (size_t)*no + (size_t)j] = m->n ? (float)m->mean[k] : 0.5f;
+        }
+    return v;
+}
+
+/* Spearman agreement of code distance (cosine, embeddings) and behaviour
+ * distance (Euclidean, profiles) over the policies idx[m] of a side. */
+static double code_behaviour_agreement(const CrossPlay *x, int k, const int *idx, int m,
+                                       const float *prof, int no, double *p)
+{
+    double *dc = xcalloc((size_t)m * (size_t)m + 1, sizeof *dc);
+    double *db = xcalloc((size_t)m * (size_t)m + 1, sizeof *db);
+    for (int a = 0; a < m; a++)
+        for (int b = 0; b < m; b++) {
+            const CrossInfo *ia = &x->info[k][idx[a]], *ib = &x->info[k][idx[b]];
+            dc[a * m + b] = archive_distance(ia->embedding, ib->embedding, ia->dim);
+            double ss = 0;
+            for (int j = 0; j < no; j++) {
+                double d = prof[(size_t)idx[a] * no + j] - prof[(size_t)idx[b] * no + j];
+                ss += d * d;
+            }
+            db[a * m + b] = sqrt(ss);
+        }
+    double rho = agreement_spearman(dc, db, m, 999, 0x4D414E54454CULL, p);
+    free(dc);
+    free(db);
+    return rho;
+}
+
 /* The rows as JSON (an object with the settings and "rows") and/or CSV. */
 static int write_rows(json_t *rows, const char *json_path, const char *csv_path, const Domain *d,
                       int all, int grid, int episodes)
@@ -118,7 +160,8 @@ static int write_rows(json_t *rows, const char *json_path, const char *csv_path,
     }
     if (f) {
         static const char *const cols[] = {"run", "side", "policies", "qd_score", "coverage",
-                                           "cells", "best_discovered", "best_discovered_heldout",
+                                           "cells", "qd_score_behaviour", "coverage_behaviour",
+                                           "best_discovered", "best_discovered_heldout",
                                            "best_human", "best_human_heldout", "verdict",
                                            "difference", "ci95_low", "ci95_high", "opponents"};
         size_t nc = sizeof cols / sizeof cols[0];
@@ -254,12 +297,15 @@ int cmd_compare(int argc, char **argv)
                d->title, n_runs, n_runs == 1 ? "" : "s", n_base, base_dir, g.match.episodes,
                (unsigned long long)g.match.seed, all ? "every valid candidate" : "the archives");
         printf("QD: one PCA of the code embeddings per side, a %ldx%ld map shared by all runs, "
-               "the best held-out quality per cell summed (offset 0)\n\n",
+               "the best held-out quality per cell summed (offset 0); QD (behaviour): the same "
+               "on a PCA of each policy's score profile against every policy of the other "
+               "side\n\n",
                grid, grid);
         json_t *rows = json_array();
-        printf("%-22s %-9s %5s %9s %9s   %-34s %-34s %s\n", "run", "side", "n", "QD-score",
-               "coverage", "best discovered (held-out)", "best human-designed (held-out)",
-               "verdict: discovered - human, 95% CI");
+        printf("%-22s %-9s %5s %9s %9s %9s %9s   %-34s %-34s %s\n", "run", "side", "n",
+               "QD-score", "coverage", "QD(beh.)", "cov.", "best discovered (held-out)",
+               "best human-designed (held-out)", "verdict: discovered - human, 95% CI");
+        char agreement[2][256] = {"", ""};
         for (int k = 0; k < 2; k++) {
             /* the shared projection: every policy of this side with an
              * embedding of the commonest dimension */
@@ -289,6 +335,28 @@ int cmd_compare(int argc, char **argv)
             memset(&all_map, 0, sizeof all_map);
             if (pca_ok)
                 qd_score(proj, qual, m, (int)grid, 0, NULL, NULL, &all_map);
+            /* behaviour: every policy of the side, on its score profile */
+            int no;
+            float *prof = profiles(&x, k, &no);
+            double *bproj = xcalloc((size_t)n[k] * 2 + 2, sizeof *bproj);
+            double *bqual = xcalloc((size_t)n[k] + 1, sizeof *bqual);
+            for (int i = 0; i < n[k]; i++)
+                bqual[i] = heldout(&x, k, i);
+            int bpca_ok = n[k] >= 1 && no >= 2 && pca_project(prof, n[k], no, 2, bproj, NULL) == 0;
+            QdMap ball;
+            memset(&ball, 0, sizeof ball);
+            if (bpca_ok)
+                qd_score(bproj, bqual, n[k], (int)grid, 0, NULL, NULL, &ball);
+            double p_agree = NAN;
+            double rho = pca_ok ? code_behaviour_agreement(&x, k, idx, m, prof, no, &p_agree) : NAN;
+            if (isnan(rho))
+                snprintf(agreement[k], sizeof agreement[k], "%ss: too few policies or no spread",
+                         d->side_name[k + 1]);
+            else
+                snprintf(agreement[k], sizeof agreement[k],
+                         "%ss: Spearman rho %+.3f over %d pairs of %d policies, Mantel "
+                         "permutation p = %.3f",
+                         d->side_name[k + 1], rho, m * (m - 1) / 2, m, p_agree);
             /* the best human-designed policy of this side: the baselines folder */
             int base_src = x.n_sources - 1, best_base = -1;
             for (int i = 0; i < n[k]; i++)
@@ -315,10 +383,25 @@ int cmd_compare(int argc, char **argv)
                 }
                 QdMap map;
                 memset(&map, 0, sizeof map);
-                char qd[32] = "-", cov[32] = "-";
+                char qd[32] = "-", cov[32] = "-", bqd[32] = "-", bcov[32] = "-";
                 if (pca_ok && qd_score(rp, rq, rm, (int)grid, 0, all_map.lo, all_map.hi, &map) == 0) {
                     snprintf(qd, sizeof qd, "%.3f", map.qd_score);
                     snprintf(cov, sizeof cov, "%d/%ld", map.coverage, grid * grid);
+                }
+                /* the run's policies on the behaviour map */
+                int bm = 0;
+                for (int i = 0; i < n[k]; i++)
+                    if (x.info[k][i].source == r) {
+                        rp[2 * bm] = bproj[2 * i];
+                        rp[2 * bm + 1] = bproj[2 * i + 1];
+                        rq[bm++] = bqual[i];
+                    }
+                QdMap bmap;
+                memset(&bmap, 0, sizeof bmap);
+                int bqd_ok = bpca_ok && qd_score(rp, rq, bm, (int)grid, 0, ball.lo, ball.hi, &bmap) == 0;
+                if (bqd_ok) {
+                    snprintf(bqd, sizeof bqd, "%.3f", bmap.qd_score);
+                    snprintf(bcov, sizeof bcov, "%d/%ld", bmap.coverage, grid * grid);
                 }
                 const TourEntry *v = k == 0 ? x.t.pursuers : x.t.evaders;
                 char bd[64] = "(none beyond the seeds)", bh[64] = "-", verdict[96] = "-";
@@ -338,13 +421,17 @@ int cmd_compare(int argc, char **argv)
                                                    : "ties",
                              mean, mean - ci, mean + ci, np);
                 }
-                printf("%-22.22s %-9s %5d %9s %9s   %-34s %-34s %s\n", x.source_name[r],
-                       d->side_name[k + 1], count, qd, cov, bd, bh, verdict);
+                printf("%-22.22s %-9s %5d %9s %9s %9s %9s   %-34s %-34s %s\n", x.source_name[r],
+                       d->side_name[k + 1], count, qd, cov, bqd, bcov, bd, bh, verdict);
                 json_t *row = json_pack("{s:s, s:s, s:i, s:i, s:i}", "run", x.source_name[r],
                                         "side", d->side_name[k + 1], "policies", count,
                                         "coverage", pca_ok ? map.coverage : 0, "cells",
                                         (int)(grid * grid));
                 json_object_set_new(row, "qd_score", pca_ok ? json_real(map.qd_score) : json_null());
+                json_object_set_new(row, "qd_score_behaviour",
+                                    bqd_ok ? json_real(bmap.qd_score) : json_null());
+                json_object_set_new(row, "coverage_behaviour",
+                                    json_integer(bqd_ok ? bmap.coverage : 0));
                 if (best >= 0) {
                     json_object_set_new(row, "best_discovered", json_string(v[best].name));
                     json_object_set_new(row, "best_discovered_heldout",
@@ -373,7 +460,13 @@ int cmd_compare(int argc, char **argv)
             free(pts);
             free(proj);
             free(qual);
+            free(prof);
+            free(bproj);
+            free(bqual);
         }
+        printf("\nagreement of code distance (cosine, embeddings) and behaviour distance "
+               "(Euclidean, score profiles):\n  %s\n  %s\n",
+               agreement[0], agreement[1]);
         if (json_path || csv_path)
             rc = write_rows(rows, json_path, csv_path, d, all, (int)grid, g.match.episodes);
         json_decref(rows);
