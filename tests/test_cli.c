@@ -551,6 +551,9 @@ static void test_compare(void)
     CHECK_STR_HAS(out, "2 runs compared on a held-out pool (the 14 human-designed baselines");
     CHECK_STR_HAS(out, "QD-score");
     CHECK_STR_HAS(out, "/100");
+    CHECK_STR_HAS(out, "QD(beh.)");
+    CHECK_STR_HAS(out, "agreement of code distance");
+    CHECK_STR_HAS(out, "Mantel permutation p = ");
     int verdicts = 0;
     for (const char *p = out; p && (p = strstr(p, "] over ")); p++)
         verdicts++;
@@ -569,6 +572,7 @@ static void test_compare(void)
     CHECK(util_read_file(js, 1 << 20, &text, NULL, e, sizeof e) == FMSP_OK);
     CHECK_STR_HAS(text, "\"rows\"");
     CHECK_STR_HAS(text, "\"qd_score\"");
+    CHECK_STR_HAS(text, "\"qd_score_behaviour\"");
     free(text);
     free(csv);
     free(js);
