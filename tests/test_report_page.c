@@ -195,6 +195,8 @@ static void test_cartag_page(void)
     CHECK_INT(browser_count(dom, "<line class=\"edge\""), 10);
     /* tables */
     CHECK_STR_HAS(dom, "<table class=\"qd\">");
+    CHECK_STR_HAS(dom, "<td>pursuer</td><td>qdsp-1</td><td>12.80</td><td>2</td><td>4</td>");
+    CHECK_STR_HAS(dom, "quality: each run's own stored quality");
     CHECK_STR_HAS(dom, "<table class=\"heatmap\">");
     CHECK_INT(browser_count(dom, "<td class=\"unplayed\""), 1);
     CHECK_STR_HAS(dom, "<table class=\"elo\">");
@@ -206,6 +208,7 @@ static void test_cartag_page(void)
     /* the replay, and no Gandalf section in a Car Tag report */
     CHECK_STR_HAS(dom, "<canvas id=\"replay\"");
     CHECK_INT(browser_count(dom, "<option "), 2);
+    CHECK_STR_HAS(dom, "captured after 136 steps; pursuer score 0.730, evader score 0.270");
     CHECK(!strstr(dom, "id=\"gandalf\""));
     /* hostile text (a reason, the title) stays text */
     CHECK_STR_HAS(dom, "scan: forbidden text &lt;/script&gt;&lt;img src=http://x&gt; in the source");
@@ -231,8 +234,14 @@ static void test_gandalf_page(void)
     const char *dom = page.dom;
     CHECK_STR_HAS(dom, "<li>the target is simulated (a rule-based test double), not a language model</li>");
     CHECK_STR_HAS(dom, "<table class=\"gandalf-levels\">");
-    CHECK_STR_HAS(dom, "<td>told not to tell</td><td>attacker_it1</td><td>0.62</td><td>not patched</td>");
-    CHECK_STR_HAS(dom, "<td>output guard</td><td>not broken</td>");
+    CHECK_STR_HAS(dom, "<tr><td>defender_level1</td><td>1.00</td><td>attacker_ask</td><td>1.00 ± 0.00</td>"
+                       "<td>defender_it1</td><td>0.00</td><td>0.97</td><td>no</td><td>no</td></tr>");
+    CHECK_STR_HAS(dom, "<td>attacker_it1</td><td>0.62 ± 0.11</td>"
+                       "<td>not patched (best try defender_it1)</td><td>0.25</td><td>0.95</td>"
+                       "<td>attacker_it1</td><td>n/a</td>");
+    CHECK_STR_HAS(dom, "<td>defender_level3</td><td>0.90</td><td>not broken</td><td>0.00 ± 0.00</td><td>n/a</td>");
+    CHECK_STR_HAS(dom, "<summary>the table as fmsp prints it</summary><pre>level ");
+    CHECK_STR_HAS(dom, "<summary>level defender_level2 · break · attacker_it1</summary>");
     CHECK_INT(browser_count(dom, "<details class=\"transcript\">"), 3);
     CHECK_STR_HAS(dom, "reply: &lt;/script&gt;&lt;img src=http://x&gt; B-A-N-A-N-A");
     CHECK_STR_HAS(dom, "<div class=\"verdict tie\">");
@@ -263,7 +272,7 @@ static void test_policy_panel_and_diff(void)
     const char *dom = page.dom;
     CHECK_STR_HAS(dom, "<aside id=\"detail\"><button class=\"close\"");
     CHECK_STR_HAS(dom, "<h2>pursuer_it3</h2>");
-    CHECK_STR_HAS(dom, "quality: 0.668 ± 0.021");
+    CHECK_STR_HAS(dom, "quality: 0.668 ± 0.021 (95% interval half-width) over 3 opponents");
     CHECK_STR_HAS(dom, "measured as: mean score against the run's archive");
     CHECK_STR_HAS(dom, "<table class=\"scores\">");
     CHECK_STR_HAS(dom, "<pre class=\"prompt\">Improve pursuer_it1: lead further ahead.</pre>");

@@ -241,7 +241,7 @@
                 qd.push({label: str(r.name), points: curvePoints(r, side, 'qd_score'), colour: runColour(k)});
             });
             row.appendChild(lineChart(sideName(side) + ': archive quality (best, mean)', 'quality', q));
-            row.appendChild(lineChart(sideName(side) + ': QD-score (run\'s own map)', 'QD-score', qd));
+            row.appendChild(lineChart(sideName(side) + ': QD-score (shared map)', 'QD-score', qd));
         });
     }
 
@@ -302,7 +302,8 @@
                 (p.in_archive ? ' · in the archive' : '')),
             h('p', null, 'status: ' + (str(p.status) || '?') + (str(p.reason) ? ' — ' + str(p.reason) : '')),
             h('p', null, 'quality: ' + pm(p.quality, p.ci) +
-                (isNum(p.ci) ? ' (95% interval half-width)' : ''), h('br'),
+                (isNum(p.ci) ? ' (95% interval half-width)' : '') +
+                (isNum(p.opponents) && p.opponents > 0 ? ' over ' + int(p.opponents) + ' opponents' : ''), h('br'),
                 h('span', {class: 'small'}, 'measured as: ' + (str(run.quality_def) || 'not stated'))),
             h('p', null, 'parents: ', parents.length ? parents.map(function (q, k) {
                 return q ? h('button', {class: 'link', onclick: function () { showDetail(run, q); }}, str(q.name))
@@ -494,7 +495,8 @@
         var qd = obj(D.qd), sides = arr(qd.sides).filter(isObj);
         if (!sides.length) return sec.appendChild(na('no QD figures in this report'));
         sec.appendChild(h('p', {class: 'small'}, 'grid ' + int(qd.grid) + '×' + int(qd.grid) + ', offset ' +
-            num(qd.offset, 2) + ', population: ' + (str(qd.population) || 'not stated') + '; ' +
+            num(qd.offset, 2) + ', population: ' + (str(qd.population) || 'not stated') +
+            (str(qd.quality) ? ', quality: ' + str(qd.quality) : '') + '; ' +
             arr(qd.explained).map(function (e, k) {
                 return sideName(k + 1) + ' map explains ' + arr(e).map(function (v) {
                     return isNum(v) ? Math.round(v * 100) + '%' : '?';
@@ -503,10 +505,10 @@
         var rows = [];
         sides.forEach(function (sd) {
             arr(sd.runs).filter(isObj).forEach(function (r) {
-                rows.push([sideName(sd.side), str(r.run), num(r.qd_score, 2), int(r.coverage)]);
+                rows.push([sideName(sd.side), str(r.run), num(r.qd_score, 2), int(r.coverage), int(r.policies)]);
             });
         });
-        sec.appendChild(table('qd', ['side', 'run', 'QD-score', 'coverage (cells)'], rows));
+        sec.appendChild(table('qd', ['side', 'run', 'QD-score', 'coverage (cells)', 'policies placed'], rows));
     }
 
     /* ---- cross-play ---- */
@@ -651,7 +653,8 @@
             st.rep = reps[i]; st.frames = validFrames(st.rep); st.view = replayView(st.rep, st.frames); st.frame = 0;
             slider.max = String(st.frames.length - 1);
             info.textContent = (st.rep.captured ? 'captured' : 'not captured') + ' after ' + int(st.rep.steps) +
-                ' steps; ' + sideName(1) + ' score ' + num(st.rep.pursuer_score);
+                ' steps; ' + sideName(1) + ' score ' + num(st.rep.pursuer_score) +
+                (isNum(st.rep.evader_score) ? ', ' + sideName(2) + ' score ' + num(st.rep.evader_score) : '');
             show();
         }
         function show() { slider.value = String(st.frame); drawReplayFrame(g, SIZE, st); }
@@ -681,17 +684,29 @@
             var gd = r.gandalf;
             sec.appendChild(h('h3', null, str(r.name)));
             var levels = arr(gd.levels).filter(isObj);
-            sec.appendChild(levels.length ? table('gandalf-levels', ['level', 'defence', 'broken by', 'leak rate',
-                'patched by', 'leak rate after', 'utility'], levels.map(function (l) {
-                return [int(l.level), str(l.name), l.broken_by == null ? 'not broken' : str(l.broken_by), num(l.leak_rate, 2),
-                    l.patched_by == null ? 'not patched' : str(l.patched_by), num(l.patched_leak_rate, 2), num(l.utility, 2)];
+            var rate = function (v, ci) { return isNum(v) ? pm(v, ci, 2) : '–'; };
+            sec.appendChild(levels.length ? table('gandalf-levels', ['level', 'its utility', 'broken by',
+                'leak rate', 'patched by', 'leak rate after', 'utility after', 'level broken again by',
+                'patch broken again by'], levels.map(function (l) {
+                var broken = l.broken_by != null;
+                return [str(l.level) + (str(l.name) ? ' (' + str(l.name) + ')' : ''), num(l.level_utility, 2),
+                    broken ? str(l.broken_by) : 'not broken', rate(l.leak_rate, l.leak_ci),
+                    !broken ? 'n/a' : l.patched_by != null ? str(l.patched_by)
+                        : 'not patched' + (str(l.best_patch_try) ? ' (best try ' + str(l.best_patch_try) + ')' : ''),
+                    rate(l.patched_leak_rate), num(l.utility, 2),
+                    l.level_rebroken_by == null ? 'no' : str(l.level_rebroken_by),
+                    l.patched_by == null ? 'n/a' : l.rebroken_by == null ? 'no'
+                        : str(l.rebroken_by) + ' at ' + num(l.rebroken_rate, 2)];
             })) : na('no levels stored'));
+            if (str(gd.table_text))
+                sec.appendChild(h('details', {class: 'table-text'}, h('summary', null, 'the table as fmsp prints it'),
+                    h('pre', null, str(gd.table_text))));
             var tr = arr(gd.transcripts).filter(isObj);
             sec.appendChild(h('h3', null, 'Transcripts'));
             if (!tr.length) sec.appendChild(na('no transcripts stored'));
             tr.forEach(function (t) {
                 sec.appendChild(h('details', {class: 'transcript'},
-                    h('summary', null, 'level ' + int(t.level) + ' · ' + str(t.kind) + ' · ' + str(t.policy)),
+                    h('summary', null, 'level ' + str(t.level) + ' · ' + str(t.kind) + ' · ' + str(t.policy)),
                     h('pre', null, str(t.text))));
             });
         });
