@@ -60,7 +60,7 @@
 #define BROWSER_DOM_CAP ((size_t)64 << 20)
 #define BROWSER_STDERR_CAP ((size_t)8 << 20)
 /* the browser's own start-up calls: never made by a page, never counted */
-#define BROWSER_OWN_HOSTS \
+#define BROWSER_OWN_HOSTS                                                                          \
     "update.googleapis.com;accounts.google.com;clients2.google.com;redirector.gvt1.com"
 
 /* One page load. Strings are owned by it; browser_page_release frees them. */
@@ -107,7 +107,8 @@ static void *browser_trap_main(void *arg)
             line[strcspn(line, "\r\n")] = 0;
         }
         size_t used = strlen(trap->requests);
-        snprintf(trap->requests + used, sizeof trap->requests - used, "%s%s", used ? "; " : "", line);
+        snprintf(trap->requests + used, sizeof trap->requests - used, "%s%s", used ? "; " : "",
+                 line);
         close(fd);
     }
     return NULL;
@@ -225,7 +226,8 @@ static int browser_available(char *why, size_t n)
 {
     if (access(BROWSER_PATH, X_OK) == 0)
         return 1;
-    snprintf(why, n, "%s not found: the report page's tests need Chromium; run `sh scripts/setup.sh test`",
+    snprintf(why, n,
+             "%s not found: the report page's tests need Chromium; run `sh scripts/setup.sh test`",
              BROWSER_PATH);
     return 0;
 }
@@ -322,7 +324,8 @@ static int browser_load(const char *url, int budget_ms, const char *screenshot, 
     args[argc++] = owned[0] = xasprintf("--user-data-dir=%s", profile);
     args[argc++] = owned[1] = xasprintf("--virtual-time-budget=%d", budget_ms);
     args[argc++] = owned[2] = xasprintf("--proxy-server=http://127.0.0.1:%d", trap.port);
-    args[argc++] = owned[3] = screenshot ? xasprintf("--screenshot=%s", screenshot) : xstrdup("--dump-dom");
+    args[argc++] = owned[3] =
+        screenshot ? xasprintf("--screenshot=%s", screenshot) : xstrdup("--dump-dom");
     args[argc++] = (char *)url;
     args[argc] = NULL;
 
@@ -353,11 +356,13 @@ static int browser_load(const char *url, int budget_ms, const char *screenshot, 
             page->timed_out = now > deadline;
             break;
         }
-        struct pollfd fds[2] = {{out_open ? out[0] : -1, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}};
+        struct pollfd fds[2] = {{out_open ? out[0] : -1, POLLIN, 0},
+                                {err_open ? err[0] : -1, POLLIN, 0}};
         if (poll(fds, 2, 100) > 0) {
             if (fds[0].revents && !browser_drain(out[0], &dom, &dom_len, &dom_cap, BROWSER_DOM_CAP))
                 out_open = 0;
-            if (fds[1].revents && !browser_drain(err[0], &errbuf, &err_len, &err_cap, BROWSER_STDERR_CAP))
+            if (fds[1].revents &&
+                !browser_drain(err[0], &errbuf, &err_len, &err_cap, BROWSER_STDERR_CAP))
                 err_open = 0;
         }
         /* Helpers may keep the pipes open a little after the browser exits.
@@ -389,7 +394,8 @@ static int browser_load(const char *url, int budget_ms, const char *screenshot, 
     browser_console_lines(errbuf, page);
     int ok = pid > 0 && !page->timed_out && page->exit_status == 0;
     if (!ok)
-        snprintf(page->error, sizeof page->error, "chromium %s (exit %d) on %s; stderr ends: %.300s",
+        snprintf(page->error, sizeof page->error,
+                 "chromium %s (exit %d) on %s; stderr ends: %.300s",
                  page->timed_out ? "timed out" : "failed", page->exit_status, url,
                  err_len > 300 ? errbuf + err_len - 300 : errbuf);
     free(errbuf);

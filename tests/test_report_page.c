@@ -72,7 +72,8 @@ static char *make_raw_page(const char *name, const char *html)
 }
 
 /* Loads file://PATH[FRAGMENT]; checks the browser ran. */
-static void load(const char *path, const char *fragment, int budget, const char *png, BrowserPage *page)
+static void load(const char *path, const char *fragment, int budget, const char *png,
+                 BrowserPage *page)
 {
     char *url = xasprintf("file://%s%s", path, fragment ? fragment : "");
     int rc = browser_load(url, budget, png, page);
@@ -92,8 +93,10 @@ static int policies_where(json_t *report, int placed_only)
     int n = 0;
     size_t i, k;
     json_t *run, *p;
-    json_array_foreach(json_object_get(report, "runs"), i, run) {
-        json_array_foreach(json_object_get(run, "policies"), k, p) {
+    json_array_foreach(json_object_get(report, "runs"), i, run)
+    {
+        json_array_foreach(json_object_get(run, "policies"), k, p)
+        {
             if (!placed_only || (json_is_number(json_object_get(p, "x")) &&
                                  json_is_number(json_object_get(p, "y"))))
                 n++;
@@ -116,10 +119,11 @@ static void test_browser_installed(void)
 
 static void test_console_check_catches_a_throw(void)
 {
-    char *quiet = make_raw_page("quiet.html", "<!doctype html><p>quiet</p><script>var x = 1;</script>");
-    char *loud = make_raw_page("throw.html",
-                               "<!doctype html><p>loud</p><script>setTimeout(function () {"
-                               " throw new Error('deliberate failure'); }, 50);</script>");
+    char *quiet =
+        make_raw_page("quiet.html", "<!doctype html><p>quiet</p><script>var x = 1;</script>");
+    char *loud =
+        make_raw_page("throw.html", "<!doctype html><p>loud</p><script>setTimeout(function () {"
+                                    " throw new Error('deliberate failure'); }, 50);</script>");
     BrowserPage page;
     load(quiet, NULL, 500, NULL, &page);
     CHECK_MSG(page.console_lines == 0, "%s", page.console);
@@ -135,8 +139,9 @@ static void test_console_check_catches_a_throw(void)
 
 static void test_network_check_catches_a_request(void)
 {
-    static const char body[] = "<p>net</p><img src=\"http://example.com/x.png\">"
-                               "<script>fetch('http://example.org/y').catch(function () {});</script>";
+    static const char body[] =
+        "<p>net</p><img src=\"http://example.com/x.png\">"
+        "<script>fetch('http://example.org/y').catch(function () {});</script>";
     char *open_html = xasprintf("<!doctype html><head></head><body>%s</body>", body);
     char *csp_html = xasprintf("<!doctype html><head>%s</head><body>%s</body>", report_csp, body);
     char *open_page = make_raw_page("net_open.html", open_html);
@@ -211,7 +216,8 @@ static void test_cartag_page(void)
     CHECK_STR_HAS(dom, "captured after 136 steps; pursuer score 0.730, evader score 0.270");
     CHECK(!strstr(dom, "id=\"gandalf\""));
     /* hostile text (a reason, the title) stays text */
-    CHECK_STR_HAS(dom, "scan: forbidden text &lt;/script&gt;&lt;img src=http://x&gt; in the source");
+    CHECK_STR_HAS(dom,
+                  "scan: forbidden text &lt;/script&gt;&lt;img src=http://x&gt; in the source");
     CHECK(!strstr(dom, "<img"));
     CHECK_STR_HAS(dom, "<title>Car Tag &lt;/title&gt;&lt;img src=http://x&gt;</title>");
     browser_page_release(&page);
@@ -232,14 +238,18 @@ static void test_gandalf_page(void)
     load(path, NULL, BUDGET_MS, NULL, &page);
     check_clean(&page);
     const char *dom = page.dom;
-    CHECK_STR_HAS(dom, "<li>the target is simulated (a rule-based test double), not a language model</li>");
+    CHECK_STR_HAS(
+        dom, "<li>the target is simulated (a rule-based test double), not a language model</li>");
     CHECK_STR_HAS(dom, "<table class=\"gandalf-levels\">");
-    CHECK_STR_HAS(dom, "<tr><td>defender_level1</td><td>1.00</td><td>attacker_ask</td><td>1.00 ± 0.00</td>"
-                       "<td>defender_it1</td><td>0.00</td><td>0.97</td><td>no</td><td>no</td></tr>");
+    CHECK_STR_HAS(
+        dom, "<tr><td>defender_level1</td><td>1.00</td><td>attacker_ask</td><td>1.00 ± 0.00</td>"
+             "<td>defender_it1</td><td>0.00</td><td>0.97</td><td>no</td><td>no</td></tr>");
     CHECK_STR_HAS(dom, "<td>attacker_it1</td><td>0.62 ± 0.11</td>"
                        "<td>not patched (best try defender_it1)</td><td>0.25</td><td>0.95</td>"
                        "<td>attacker_it1</td><td>n/a</td>");
-    CHECK_STR_HAS(dom, "<td>defender_level3</td><td>0.90</td><td>not broken</td><td>0.00 ± 0.00</td><td>n/a</td>");
+    CHECK_STR_HAS(
+        dom,
+        "<td>defender_level3</td><td>0.90</td><td>not broken</td><td>0.00 ± 0.00</td><td>n/a</td>");
     CHECK_STR_HAS(dom, "<summary>the table as fmsp prints it</summary><pre>level ");
     CHECK_STR_HAS(dom, "<summary>level defender_level2 · break · attacker_it1</summary>");
     CHECK_INT(browser_count(dom, "<details class=\"transcript\">"), 3);
@@ -282,11 +292,13 @@ static void test_policy_panel_and_diff(void)
     CHECK_STR_HAS(dom, "/* &lt;/script&gt;&lt;img src=http://x&gt; */");
     CHECK(!strstr(dom, "<img"));
     /* the diff: one line replaced by two, the rest unchanged */
-    CHECK_STR_HAS(dom, "<span class=\"same\">      const FmspState *s = &amp;o-&gt;state; (void)self;\n</span>"
-                       "<span class=\"del\">-     double lead = 0.3;\n</span>"
-                       "<span class=\"add\">+     /* &lt;/script&gt;&lt;img src=http://x&gt; */\n</span>"
-                       "<span class=\"add\">+     double lead = 0.5;\n</span>"
-                       "<span class=\"same\">      c-&gt;u = ");
+    CHECK_STR_HAS(
+        dom,
+        "<span class=\"same\">      const FmspState *s = &amp;o-&gt;state; (void)self;\n</span>"
+        "<span class=\"del\">-     double lead = 0.3;\n</span>"
+        "<span class=\"add\">+     /* &lt;/script&gt;&lt;img src=http://x&gt; */\n</span>"
+        "<span class=\"add\">+     double lead = 0.5;\n</span>"
+        "<span class=\"same\">      c-&gt;u = ");
     CHECK_INT(browser_count(dom, "<span class=\"del\">"), 1);
     CHECK_INT(browser_count(dom, "<span class=\"add\">"), 2);
     browser_page_release(&page);
@@ -319,8 +331,10 @@ static void test_missing_and_malformed_fields(void)
         "{}",
         "{\"fmsp_report\": 1, \"domain\": \"cartag\", \"runs\": [], \"replays\": []}",
         "{\"fmsp_report\": 1, \"domain\": \"cartag\", \"title\": null, \"side_names\": null,"
-        " \"notes\": \"x\", \"runs\": [null, 3, \"s\", {\"name\": \"m\", \"policies\": [null, {\"id\": 1}, "
-        "{\"id\": 2, \"side\": 1, \"x\": 1, \"y\": null, \"parents\": [1, 99], \"scores\": [null]}],"
+        " \"notes\": \"x\", \"runs\": [null, 3, \"s\", {\"name\": \"m\", \"policies\": [null, "
+        "{\"id\": 1}, "
+        "{\"id\": 2, \"side\": 1, \"x\": 1, \"y\": null, \"parents\": [1, 99], \"scores\": "
+        "[null]}],"
         " \"curves\": [{}, {\"side\": 1, \"iteration\": \"a\"}], \"verdict\": [{}], \"cost\": [{}],"
         " \"failures\": [{\"examples\": [null, {}]}], \"prompts\": null, \"gandalf\": {}}],"
         " \"qd\": [], \"crossplay\": {\"rows\": 5, \"score\": [[null]]},"
