@@ -225,6 +225,49 @@ static void test_gandalf_table(void)
     free(js);
 }
 
+/* Several runs: their archives play each other, and the page gets the
+ * cross-play with ratings and each run's exploitability. */
+static void test_crossplay(void)
+{
+    char *out;
+    char *db = xasprintf("%s/b.db", tmp), *js = xasprintf("%s/ab.json", tmp),
+         *a = xasprintf("%s/a.db", tmp);
+    CHECK(sh(&out, "%s run --algo nssp --iterations 4 --episodes 4 --seed 4 --db %s --quiet", fmsp,
+             db) == 0);
+    free(out);
+    CHECK(sh(&out, "%s report %s/a.db %s --json %s --quiet", fmsp, tmp, db, js) == 0);
+    free(out);
+    json_t *r = json_load_file(js, 0, NULL);
+    json_t *x = json_object_get(r, "crossplay");
+    CHECK(json_is_object(x));
+    size_t n1 = json_array_size(json_object_get(x, "rows")),
+           n2 = json_array_size(json_object_get(x, "cols"));
+    CHECK_INT(n1, count(db, "SELECT count(*) FROM policies WHERE in_archive AND side = 1") +
+                      count(a, "SELECT count(*) FROM policies WHERE in_archive AND side = 1"));
+    CHECK(n2 >= 2);
+    CHECK_INT(json_array_size(json_object_get(x, "score")), n1);
+    CHECK_INT(json_array_size(json_object_get(x, "elo")), n1 + n2);
+    CHECK_INT(json_array_size(json_object_get(x, "exploitability")), 4); /* 2 runs x 2 sides */
+    /* the Nash mixture of each side sums to 1 */
+    double sum[2] = {0, 0};
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(x, "nash"), i, v) sum[json_integer_value(json_object_get(
+                                                              v, "side")) == 2] +=
+        json_number_value(json_object_get(v, "prob"));
+    CHECK_NEAR(sum[0], 1, 1e-5); /* six significant digits in the JSON */
+    CHECK_NEAR(sum[1], 1, 1e-5);
+    json_decref(r);
+    CHECK(sh(&out, "%s report %s/a.db %s --json %s --no-crossplay", fmsp, tmp, db, js) == 0);
+    free(out);
+    r = json_load_file(js, 0, NULL);
+    CHECK(json_is_null(json_object_get(r, "crossplay")));
+    json_decref(r);
+    free(db);
+    free(js);
+    free(a);
+}
+
 static void test_bad_input(void)
 {
     char *out;
@@ -260,6 +303,7 @@ int main(void)
         return 1;
     RUN(test_cartag_matches_show);
     RUN(test_gandalf_table);
+    RUN(test_crossplay);
     RUN(test_bad_input);
     char *rm = xasprintf("rm -rf %s", tmp);
     if (system(rm) != 0)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "eval/ratings.h"
 #include "store/store.h"
 
 void crossplay_init(CrossPlay *x, const MatchConfig *cfg)
@@ -338,4 +339,107 @@ void crossplay_matrix(const CrossPlay *x, double *score, double *games)
         score[k] = x->known[k].mean[0];
         games[k] = x->known[k].n;
     }
+}
+
+void crossplay_ratings(const CrossPlay *x, CrossRatings *r)
+{
+    memset(r, 0, sizeof *r);
+    int n1 = x->t.n_pursuers, n2 = x->t.n_evaders;
+    r->n1 = n1;
+    r->n2 = n2;
+    r->score = xcalloc((size_t)n1 * (size_t)n2 + 1, sizeof *r->score);
+    r->games = xcalloc((size_t)n1 * (size_t)n2 + 1, sizeof *r->games);
+    crossplay_matrix(x, r->score, r->games);
+    r->elo = xcalloc((size_t)(n1 + n2) + 1, sizeof *r->elo);
+    r->elo_ci = xcalloc((size_t)(n1 + n2) + 1, sizeof *r->elo_ci);
+    r->p = xcalloc((size_t)n1 + 1, sizeof *r->p);
+    r->q = xcalloc((size_t)n2 + 1, sizeof *r->q);
+    r->rp = xcalloc((size_t)n1 + 1, sizeof *r->rp);
+    r->cp = xcalloc((size_t)n2 + 1, sizeof *r->cp);
+    r->elo_ok = n1 && n2 && elo_fit(r->score, r->games, n1, n2, 1.0, r->elo, r->elo_ci) == 0;
+    r->nash_ok = n1 && n2 &&
+                 nash_maxent(r->score, r->games, n1, n2, r->p, r->q, r->rp, r->cp, &r->nash) == 0;
+    for (int k = 0; k < 2; k++) {
+        int nk = k == 0 ? n1 : n2;
+        r->exploit[k] = xcalloc((size_t)x->n_sources + 1, sizeof *r->exploit[k]);
+        for (int s = 0; s < x->n_sources; s++) {
+            double *w = xcalloc((size_t)nk + 1, sizeof *w);
+            int m = 0;
+            for (int i = 0; i < nk; i++)
+                m += x->info[k][i].source == s;
+            for (int i = 0; i < nk; i++)
+                w[i] = x->info[k][i].source == s ? 1.0 / m : 0;
+            r->exploit[k][s] = m == 0 ? NAN
+                               : k == 0 ? exploitability_rows(r->score, n1, n2, w)
+                                        : exploitability_cols(r->score, n1, n2, w);
+            free(w);
+        }
+    }
+}
+
+void crossplay_ratings_release(CrossRatings *r)
+{
+    free(r->score);
+    free(r->games);
+    free(r->elo);
+    free(r->elo_ci);
+    free(r->p);
+    free(r->q);
+    free(r->rp);
+    free(r->cp);
+    free(r->exploit[0]);
+    free(r->exploit[1]);
+    memset(r, 0, sizeof *r);
+}
+
+static json_t *real_or_null(double v)
+{
+    return v == v ? json_real(v) : json_null();
+}
+
+json_t *crossplay_report_json(const CrossPlay *x, const CrossRatings *r)
+{
+    int n1 = r->n1, n2 = r->n2;
+    json_t *rows = json_array(), *cols = json_array(), *elo = json_array(), *nash = json_array();
+    for (int k = 0; k < n1 + n2; k++) {
+        int s1 = k < n1, i = s1 ? k : k - n1;
+        const TourEntry *en = s1 ? &x->t.pursuers[i] : &x->t.evaders[i];
+        const CrossInfo *info = &x->info[s1 ? 0 : 1][i];
+        const char *colon = strchr(en->name, ':');
+        json_array_append_new(s1 ? rows : cols,
+                              json_pack("{s:s, s:s, s:b}", "name", colon ? colon + 1 : en->name,
+                                        "source", x->source_name[info->source], "baseline",
+                                        info->baseline));
+        json_t *e = json_pack("{s:i, s:i}", "side", s1 ? 1 : 2, "index", i);
+        json_object_set_new(e, "elo", r->elo_ok ? json_real(r->elo[k]) : json_null());
+        json_object_set_new(e, "lo", r->elo_ok ? json_real(r->elo[k] - r->elo_ci[k]) : json_null());
+        json_object_set_new(e, "hi", r->elo_ok ? json_real(r->elo[k] + r->elo_ci[k]) : json_null());
+        json_array_append_new(elo, e);
+        json_t *nj = json_pack("{s:i, s:i}", "side", s1 ? 1 : 2, "index", i);
+        json_object_set_new(nj, "prob", r->nash_ok ? json_real(s1 ? r->p[i] : r->q[i]) : json_null());
+        json_object_set_new(nj, "payoff", r->nash_ok ? json_real(s1 ? r->rp[i] : r->cp[i])
+                                                     : json_null());
+        json_array_append_new(nash, nj);
+    }
+    json_t *score = json_array(), *ci = json_array();
+    for (int i = 0; i < n1; i++) {
+        json_t *sr = json_array(), *cr = json_array();
+        for (int j = 0; j < n2; j++) {
+            const MatchResult *m = &x->known[i * n2 + j];
+            json_array_append_new(sr, m->n ? json_real(m->mean[0]) : json_null());
+            json_array_append_new(cr, m->n ? json_real(m->ci95[0]) : json_null());
+        }
+        json_array_append_new(score, sr);
+        json_array_append_new(ci, cr);
+    }
+    json_t *ex = json_array();
+    for (int s = 0; s < x->n_sources; s++)
+        for (int k = 0; k < 2; k++)
+            if (r->exploit[k][s] == r->exploit[k][s])
+                json_array_append_new(ex, json_pack("{s:s, s:i, s:o}", "source", x->source_name[s],
+                                                    "side", k + 1, "value",
+                                                    real_or_null(r->exploit[k][s])));
+    return json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "episodes", x->t.cfg.episodes,
+                     "rows", rows, "cols", cols, "score", score, "ci", ci, "elo", elo, "nash",
+                     nash, "exploitability", ex);
 }

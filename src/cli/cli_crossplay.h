@@ -9,6 +9,9 @@
 #define FMSP_CLI_CROSSPLAY_H
 
 #include "cli.h"
+#include <jansson.h>
+
+#include "eval/ratings.h"
 #include "match/tournament.h"
 
 /* What a policy is, besides its entry: where it came from and its code
@@ -46,5 +49,25 @@ int crossplay_play(CrossPlay *x, const char *results_path, int jobs, int quiet, 
 
 /* Side 1's mean scores (n1 * n2) and episode counts, as arrays for src/eval. */
 void crossplay_matrix(const CrossPlay *x, double *score, double *games);
+
+/* What `fmsp tournament` and the report show of a played cross-play: the
+ * matrix, Elo (maximum likelihood, 95% intervals), the maximum-entropy Nash
+ * equilibrium of the meta-game and each source's exploitability as a
+ * uniform mixture (src/eval/ratings.h has the definitions). */
+typedef struct CrossRatings {
+    int n1, n2;
+    double *score, *games;       /* n1 x n2, side 1's mean score and episodes */
+    double *elo, *elo_ci;        /* n1 + n2: side 1's then side 2's */
+    double *p, *q, *rp, *cp;     /* Nash mixtures (n1, n2) and payoffs against them */
+    NashResult nash;
+    int elo_ok, nash_ok;
+    double *exploit[2];          /* per source, per side; NAN when it has none there */
+} CrossRatings;
+
+void crossplay_ratings(const CrossPlay *x, CrossRatings *r);
+void crossplay_ratings_release(CrossRatings *r);
+
+/* The report's "crossplay" section (docs/report-format.md). */
+json_t *crossplay_report_json(const CrossPlay *x, const CrossRatings *r);
 
 #endif

@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "cli_crossplay.h"
 #include "core/util.h"
 #include "report/replay.h"
 #include "report/report_data.h"
@@ -39,6 +41,13 @@ static const char report_help[] =
     "  --replays N         Car Tag: replay the best N found and the best baseline\n"
     "                      of each side against each other (default 2; 0: none)\n"
     "  --tournament FILE   add the cross-play of 'fmsp tournament ... --json FILE'\n"
+    "                      instead of playing it\n"
+    "  --no-crossplay      with several runs, do not play their archives against\n"
+    "                      each other (by default the page gets the heatmap, Elo,\n"
+    "                      Nash averaging and exploitability of that cross-play)\n"
+    "  --results FILE      keep the cross-play's matches in FILE and reuse them\n"
+    "  --jobs N            matches played at once (default: number of CPUs)\n"
+    "  --quiet             no progress\n"
     "  -h, --help          this help\n";
 
 /* A policy chosen for the replays: its display name and compiled object. */
@@ -202,6 +211,52 @@ static json_t *crossplay_from(const char *path, char *err, size_t errlen)
     return x;
 }
 
+/* Plays the runs' archives against each other with the first run's match
+ * settings; the section, or NULL (rc set: 1 failed, 130 interrupted). */
+static json_t *crossplay_runs(char *const *dbs, int n, const char *results, int jobs, int quiet,
+                              int *rc)
+{
+    Store *db;
+    char err[512];
+    *rc = 1;
+    if (store_open(dbs[0], 0, &db, err, sizeof err)) {
+        fprintf(stderr, "fmsp report: %s\n", err);
+        return NULL;
+    }
+    char *config = NULL;
+    store_meta_get(db, "config", &config);
+    store_close(db);
+    SearchConfig cfg;
+    if (!config || search_config_from_json(config, &cfg, err, sizeof err)) {
+        fprintf(stderr, "fmsp report: %s has no readable run config\n", dbs[0]);
+        free(config);
+        return NULL;
+    }
+    free(config);
+    CliGame g;
+    cli_game_init(&g);
+    CrossPlay x;
+    crossplay_init(&x, &cfg.eval);
+    *rc = 0;
+    for (int i = 0; i < n && *rc == 0; i++)
+        *rc = crossplay_add(&x, &g.compile, dbs[i], 0, "report");
+    if (*rc == 0 && !quiet)
+        fprintf(stderr, "fmsp report: cross-play of the %d archives (%d x %d policies, %d episodes "
+                        "each)...\n",
+                n, x.t.n_pursuers, x.t.n_evaders, cfg.eval.episodes);
+    if (*rc == 0)
+        *rc = crossplay_play(&x, results, jobs, quiet, "report");
+    json_t *out = NULL;
+    if (*rc == 0) {
+        CrossRatings r;
+        crossplay_ratings(&x, &r);
+        out = crossplay_report_json(&x, &r);
+        crossplay_ratings_release(&r);
+    }
+    crossplay_release(&x);
+    return out;
+}
+
 int cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
@@ -209,11 +264,16 @@ int cmd_report(int argc, char **argv)
                                          {"grid", required_argument, 0, 'g'},
                                          {"replays", required_argument, 0, 'r'},
                                          {"tournament", required_argument, 0, 't'},
+                                         {"no-crossplay", no_argument, 0, 'n'},
+                                         {"results", required_argument, 0, 'R'},
+                                         {"jobs", required_argument, 0, 'J'},
+                                         {"quiet", no_argument, 0, 'q'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *out_path = NULL, *json_path = NULL, *tour_path = NULL;
-    long grid = 10, found = 2;
-    int opt;
+    const char *results = NULL;
+    long grid = 10, found = 2, jobs = sysconf(_SC_NPROCESSORS_ONLN);
+    int opt, crossplay = 1, quiet = 0;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
         switch (opt) {
@@ -225,6 +285,19 @@ int cmd_report(int argc, char **argv)
             break;
         case 't':
             tour_path = optarg;
+            break;
+        case 'n':
+            crossplay = 0;
+            break;
+        case 'R':
+            results = optarg;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'J':
+            if (cli_parse_int("report", "--jobs", optarg, 1, 64, &jobs))
+                return 2;
             break;
         case 'g':
             if (cli_parse_int("report", "--grid", optarg, 1, 100, &grid))
@@ -270,6 +343,10 @@ int cmd_report(int argc, char **argv)
         } else {
             json_object_set_new(data, "crossplay", x);
         }
+    } else if (crossplay && argc - optind >= 2) {
+        json_t *x = crossplay_runs(argv + optind, argc - optind, results, (int)jobs, quiet, &rc);
+        if (x)
+            json_object_set_new(data, "crossplay", x);
     }
     const char *domain = json_string_value(json_object_get(data, "domain"));
     if (rc == 0 && found > 0 && domain && strcmp(domain, "cartag") == 0) {

@@ -117,15 +117,12 @@ int cmd_tournament(int argc, char **argv)
     int n1 = t.n_pursuers, n2 = t.n_evaders, total = n1 * n2;
     MatchResult *known = x.known;
     if (rc == 0) {
-        double *score = xcalloc((size_t)total, sizeof *score), *games = xcalloc((size_t)total, sizeof *games);
-        crossplay_matrix(&x, score, games);
-        int np = n1 + n2;
-        double *elo = xcalloc((size_t)np, sizeof *elo), *ci = xcalloc((size_t)np, sizeof *ci);
-        double *p = xcalloc((size_t)n1, sizeof *p), *q = xcalloc((size_t)n2, sizeof *q);
-        double *rp = xcalloc((size_t)n1, sizeof *rp), *cp = xcalloc((size_t)n2, sizeof *cp);
-        NashResult nr = {0};
-        int elo_ok = elo_fit(score, games, n1, n2, 1.0, elo, ci) == 0;
-        int nash_ok = nash_maxent(score, games, n1, n2, p, q, rp, cp, &nr) == 0;
+        CrossRatings cr;
+        crossplay_ratings(&x, &cr);
+        double *score = cr.score, *elo = cr.elo, *ci = cr.elo_ci, *p = cr.p, *q = cr.q,
+               *rp = cr.rp, *cp = cr.cp;
+        int np = n1 + n2, elo_ok = cr.elo_ok, nash_ok = cr.nash_ok;
+        NashResult nr = cr.nash;
         char label[256] = "";
         if (d == &domain_gandalf)
             gandalf_target_label(&g.match.gandalf, label, sizeof label);
@@ -176,33 +173,19 @@ int cmd_tournament(int argc, char **argv)
                d->side_name[2], "exploitability");
         json_t *exploit = json_array();
         for (int s = 0; s < n_sources; s++) {
-            int a0 = s ? after1[s - 1] : 0, a1 = after1[s], b0 = s ? after2[s - 1] : 0,
-                b1 = after2[s];
-            double *w1 = xcalloc((size_t)n1, sizeof *w1), *w2 = xcalloc((size_t)n2, sizeof *w2);
-            for (int i = a0; i < a1; i++)
-                w1[i] = 1.0 / (a1 - a0);
-            for (int j = b0; j < b1; j++)
-                w2[j] = 1.0 / (b1 - b0);
-            char e1[32] = "-", e2[32] = "-";
             const char *name = strrchr(argv[optind + s], '/');
-            if (a1 > a0) {
-                double v = exploitability_rows(score, n1, n2, w1);
-                snprintf(e1, sizeof e1, "%.3f", v);
-                json_array_append_new(exploit, json_pack("{s:s, s:i, s:f}", "source",
-                                                         name ? name + 1 : argv[optind + s],
-                                                         "side", 1, "value", v));
+            name = name ? name + 1 : argv[optind + s];
+            char e1[32] = "-", e2[32] = "-";
+            for (int k = 0; k < 2; k++) {
+                double v = cr.exploit[k][s];
+                if (v != v)
+                    continue;
+                snprintf(k ? e2 : e1, 32, "%.3f", v);
+                json_array_append_new(exploit, json_pack("{s:s, s:i, s:f}", "source", name, "side",
+                                                         k + 1, "value", v));
             }
-            if (b1 > b0) {
-                double v = exploitability_cols(score, n1, n2, w2);
-                snprintf(e2, sizeof e2, "%.3f", v);
-                json_array_append_new(exploit, json_pack("{s:s, s:i, s:f}", "source",
-                                                         name ? name + 1 : argv[optind + s],
-                                                         "side", 2, "value", v));
-            }
-            printf("%-24.24s %10d %15s %10d %15s\n", name ? name + 1 : argv[optind + s], a1 - a0,
-                   e1, b1 - b0, e2);
-            free(w1);
-            free(w2);
+            printf("%-24.24s %10d %15s %10d %15s\n", name, after1[s] - (s ? after1[s - 1] : 0), e1,
+                   after2[s] - (s ? after2[s - 1] : 0), e2);
         }
         printf("exploitability: how much better than the game's value the pooled population's "
                "best response scores against the source's uniform mixture (0 = not exploitable)\n");
@@ -238,14 +221,7 @@ int cmd_tournament(int argc, char **argv)
             json_decref(root);
         }
         json_decref(exploit);
-        free(score);
-        free(games);
-        free(elo);
-        free(ci);
-        free(p);
-        free(q);
-        free(rp);
-        free(cp);
+        crossplay_ratings_release(&cr);
     }
     free(after1);
     free(after2);

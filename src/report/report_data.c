@@ -366,6 +366,18 @@ static json_t *cost_json(const Run *r)
                                 json_real(json_real_value(json_object_get(cur, "cost_usd")) +
                                           call->cost_usd));
     }
+    /* the builtin operator is not a model: it has no tokens and no cost
+     * (it records word counts), as `fmsp show` says */
+    if (r->cfg.fm.backend == FM_BUILTIN) {
+        size_t i;
+        json_t *row;
+        json_array_foreach(cost, i, row)
+        {
+            json_object_set_new(row, "prompt_tokens", json_null());
+            json_object_set_new(row, "completion_tokens", json_null());
+            json_object_set_new(row, "cost_usd", json_null());
+        }
+    }
     return cost;
 }
 
