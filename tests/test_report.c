@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "browser.h"
 #include "core/util.h"
 #include "harness.h"
 
@@ -268,6 +269,62 @@ static void test_crossplay(void)
     free(a);
 }
 
+/* The page of two real runs in a real browser: silent, no request, every
+ * placed policy on the map, the verdicts with show's numbers, the cross-play
+ * heatmap, and a replay that moves. */
+static void test_real_page_in_browser(void)
+{
+    char why[256];
+    CHECK_MSG(browser_available(why, sizeof why), "%s", why);
+    char *out, *html = xasprintf("%s/ab.html", tmp), *js = xasprintf("%s/ab.json", tmp);
+    CHECK(sh(&out, "%s report %s/a.db %s/b.db -o %s --json %s --quiet", fmsp, tmp, tmp, html, js) ==
+          0);
+    free(out);
+    json_t *r = json_load_file(js, 0, NULL);
+    char *url = xasprintf("file://%s", html);
+    BrowserPage page;
+    CHECK_MSG(browser_load(url, 2000, NULL, &page) == 0, "%s", page.error);
+    CHECK_MSG(page.console_lines == 0, "console:\n%s", page.console);
+    CHECK_MSG(page.connections == 0, "%d connections: %s", page.connections, page.requests);
+    int placed = 0;
+    size_t i, k;
+    json_t *run, *p;
+    json_array_foreach(json_object_get(r, "runs"), i, run)
+    {
+        json_array_foreach(json_object_get(run, "policies"), k, p) placed +=
+            json_is_number(json_object_get(p, "x")) && json_is_number(json_object_get(p, "y"));
+        /* each verdict's numbers, as show prints them (3 decimals) */
+        json_array_foreach(json_object_get(run, "verdict"), k, p)
+        {
+            json_t *f = json_object_get(p, "best_found");
+            char q[96];
+            snprintf(q, sizeof q, "%.3f \xc2\xb1 %.3f", json_number_value(json_object_get(f, "mean")),
+                     json_number_value(json_object_get(f, "ci")));
+            if (json_is_object(f))
+                CHECK_STR_HAS(page.dom, q);
+        }
+    }
+    CHECK(placed > 10);
+    CHECK_INT(browser_count(page.dom, "<circle class=\"pt "), placed);
+    CHECK(browser_count(page.dom, "<div class=\"uplot") >= 4);
+    CHECK_INT(browser_count(page.dom, "<table class=\"heatmap"), 1);
+    CHECK_INT(browser_count(page.dom, "<canvas id=\"replay\""), 1);
+    browser_page_release(&page);
+    /* the replay moves: two moments of the same page differ */
+    char *png[2] = {xasprintf("%s/t1.png", tmp), xasprintf("%s/t2.png", tmp)};
+    for (int t = 0; t < 2; t++) {
+        CHECK_MSG(browser_load(url, t ? 1600 : 400, png[t], &page) == 0, "%s", page.error);
+        browser_page_release(&page);
+    }
+    CHECK_MSG(browser_files_equal(png[0], png[1]) == 0, "the replay did not move");
+    free(png[0]);
+    free(png[1]);
+    json_decref(r);
+    free(url);
+    free(html);
+    free(js);
+}
+
 static void test_bad_input(void)
 {
     char *out;
@@ -304,6 +361,7 @@ int main(void)
     RUN(test_cartag_matches_show);
     RUN(test_gandalf_table);
     RUN(test_crossplay);
+    RUN(test_real_page_in_browser);
     RUN(test_bad_input);
     char *rm = xasprintf("rm -rf %s", tmp);
     if (system(rm) != 0)
