@@ -54,12 +54,20 @@ typedef struct Domain {
      * model, every exchange it was paid for is kept in the run database). */
     char *(*transcript_full)(void *t);
     int (*record_every_exchange)(const MatchConfig *cfg);
-    /* Optional (NULL for Car Tag): behaviour for novelty. A policy of side
-     * s plays probe_source[s] (a fixed opponent, compiled like any policy)
-     * for a short match with a fixed seed; behaviour_text turns that
-     * match's transcript into text to embed (heap). */
+    /* Optional: behaviour for novelty. A policy of side s plays
+     * probe_source[s] (a fixed opponent, compiled like any policy) for a
+     * short match with a fixed seed; behaviour_text turns what was
+     * collected of that match into text to embed (heap). What is collected:
+     * the steps, through match_play's step hook, when probe_new is set
+     * (Car Tag: probe_new makes a collector for the match's settings,
+     * probe_step is the hook, probe_free frees it; only the probe match
+     * uses them, so evaluations keep no transcripts); else the transcript
+     * (Gandalf: transcript_new, transcript_collect, transcript_free). */
     const char *probe_source[3];
-    char *(*behaviour_text)(void *transcript, int side);
+    char *(*behaviour_text)(void *collected, int side);
+    void *(*probe_new)(const MatchConfig *cfg);
+    MatchStepFn probe_step;
+    void (*probe_free)(void *probe);
     /* Optional: checks the domain's own models before a run starts (a dead
      * endpoint or a wrong key stops the start with the cause). */
     FmspErr (*preflight)(const MatchConfig *cfg, char *err, size_t errlen);

@@ -290,26 +290,41 @@ static float *embed_text(Search *s, const char *text, char *err, size_t errlen)
 }
 
 /* What a policy does: its probe match's behaviour text (heap), or NULL with
- * *e and err set (an engine error: the probe is not the policy's fault). */
+ * *e and err set (an engine error: the probe is not the policy's fault).
+ * The match is collected through the domain's step hook (probe_new) or its
+ * transcript (domain.h). */
 static char *behaviour_of(Search *s, int side, const char *object, FmspErr *e, char *err,
                           size_t errlen)
 {
+    const Domain *dom = s->dom;
     const char *probe = s->probe_obj[sidx(side)];
     MatchConfig mc = s->cfg.eval;
     mc.episodes = 2;
     mc.first_episode = 0;
     mc.seed = mix(s->cfg.seed, 0x50524F4245ULL, 0); /* "PROBE": the same for every policy */
-    mc.trace = s->dom->transcript_collect;
-    mc.trace_ctx = s->dom->transcript_new();
+    void *collected;
+    MatchStepFn on_step = NULL;
+    if (dom->probe_new) {
+        mc.trace = NULL;
+        collected = dom->probe_new(&mc);
+        on_step = dom->probe_step;
+    } else {
+        mc.trace = dom->transcript_collect;
+        mc.trace_ctx = collected = dom->transcript_new();
+    }
     MatchResult r;
     *e = match_play(&mc, side == DOMAIN_SIDE_1 ? object : probe,
-                    side == DOMAIN_SIDE_1 ? probe : object, NULL, NULL, &r, err, errlen);
+                    side == DOMAIN_SIDE_1 ? probe : object, on_step, on_step ? collected : NULL,
+                    &r, err, errlen);
     char *text = NULL;
     if (!*e) {
-        text = s->dom->behaviour_text(mc.trace_ctx, side);
+        text = dom->behaviour_text(collected, side);
         match_result_release(&r);
     }
-    s->dom->transcript_free(mc.trace_ctx);
+    if (dom->probe_new)
+        dom->probe_free(collected);
+    else
+        dom->transcript_free(collected);
     return text;
 }
 
