@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "../domain.h"
+#include "behaviour.h"
 #include "operator.h"
 
 extern const char fmsp_doc_writing_policies[];
@@ -44,4 +45,9 @@ const Domain domain_cartag = {
     .play = cartag_play,
     .operator_write = cartag_operator_write,
     .operator_judge = cartag_operator_judge,
+    .probe_source = {NULL, cartag_probe_source_evader, cartag_probe_source_pursuer},
+    .behaviour_text = cartag_behaviour_text,
+    .probe_new = cartag_probe_new,
+    .probe_step = cartag_probe_step,
+    .probe_free = cartag_probe_free,
 };
