@@ -40,7 +40,7 @@ static const char run_help[] =
     "  --opponents N       archive opponents sampled per side for quality (default 3)\n"
     "  --novelty D         novelty threshold on embedding distance (default 0.03)\n"
     "  --novelty-space S   what novelty measures: code, behaviour (what a policy does\n"
-    "                      against a fixed probe opponent; Gandalf only) or both\n"
+    "                      against a fixed probe opponent) or both\n"
     "                      (default: code for Car Tag, both for Gandalf)\n"
     "  --judge             also ask the model whether a candidate is novel (nssp, qdsp)\n"
     "  --repairs N         repair requests after a failed candidate (default 2)\n"
