@@ -125,7 +125,7 @@ static void print_gandalf_table(const Tournament *t)
     printf("%-*s", w0, "attacker \\ defender");
     for (int j = 0; j < t->n_evaders; j++)
         printf("%*s", wc, t->evaders[j].name);
-    printf("%*s\n", 8, "mean");
+    printf("%*s\n", 16, "mean");
     for (int i = 0; i < t->n_pursuers; i++) {
         printf("%-*s", w0, t->pursuers[i].name);
         for (int j = 0; j < t->n_evaders; j++) {
@@ -137,7 +137,10 @@ static void print_gandalf_table(const Tournament *t)
                 snprintf(cell, sizeof cell, "%.2f+-%.2f", r->mean[0], r->ci95[0]);
             printf("%*s", wc, cell);
         }
-        printf("%8.3f\n", tournament_pursuer_mean(t, i));
+        char mean[48];
+        snprintf(mean, sizeof mean, "%.3f+-%.3f", tournament_pursuer_mean(t, i),
+                 tournament_pursuer_ci(t, i));
+        printf("%16s\n", mean);
     }
     const char *rows[2] = {"defender utility", "defender score"};
     for (int k = 0; k < 2; k++) {
@@ -190,7 +193,7 @@ static void print_table(const Tournament *t, const char *scenario)
     printf("%-*s", w0, "pursuer \\ evader");
     for (int j = 0; j < t->n_evaders; j++)
         printf("%*s", wc, t->evaders[j].name);
-    printf("%*s\n", 8, "mean");
+    printf("%*s\n", 16, "mean");
     for (int i = 0; i < t->n_pursuers; i++) {
         printf("%-*s", w0, t->pursuers[i].name);
         for (int j = 0; j < t->n_evaders; j++) {
@@ -206,10 +209,10 @@ static void print_table(const Tournament *t, const char *scenario)
         int any_played = 0;
         for (int j = 0; j < t->n_evaders; j++)
             any_played |= t->results[i * t->n_evaders + j].n > 0;
-        if (any_played)
-            printf("%8.3f\n", tournament_pursuer_mean(t, i));
-        else
-            printf("%8s\n", "-");
+        char mean[48];
+        snprintf(mean, sizeof mean, "%.3f+-%.3f", tournament_pursuer_mean(t, i),
+                 tournament_pursuer_ci(t, i));
+        printf("%16s\n", any_played ? mean : "-");
     }
     printf("%-*s", w0, "evader mean");
     for (int j = 0; j < t->n_evaders; j++) {
@@ -217,7 +220,11 @@ static void print_table(const Tournament *t, const char *scenario)
         int any_played = 0;
         for (int i = 0; i < t->n_pursuers; i++)
             any_played |= t->results[i * t->n_evaders + j].n > 0;
-        snprintf(cell, sizeof cell, any_played ? "%.3f" : "-", tournament_evader_mean(t, j));
+        if (any_played)
+            snprintf(cell, sizeof cell, "%.3f+-%.3f", tournament_evader_mean(t, j),
+                     tournament_evader_ci(t, j));
+        else
+            snprintf(cell, sizeof cell, "-");
         printf("%*s", wc, cell);
     }
     printf("\n");
@@ -229,9 +236,13 @@ static void print_table(const Tournament *t, const char *scenario)
     for (int j = 1; j < t->n_evaders; j++)
         if (tournament_evader_mean(t, j) > tournament_evader_mean(t, best_e))
             best_e = j;
-    printf("\nbest pursuer: %s (%.3f)   best evader: %s (%.3f)\n", t->pursuers[best_p].name,
-           tournament_pursuer_mean(t, best_p), t->evaders[best_e].name,
-           tournament_evader_mean(t, best_e));
+    printf("\nbest pursuer: %s (%.3f +/- %.3f against these %d evaders)   best evader: %s (%.3f "
+           "+/- %.3f against these %d pursuers)\n",
+           t->pursuers[best_p].name, tournament_pursuer_mean(t, best_p),
+           tournament_pursuer_ci(t, best_p), t->n_evaders, t->evaders[best_e].name,
+           tournament_evader_mean(t, best_e), tournament_evader_ci(t, best_e), t->n_pursuers);
+    printf("means: over the opponents in the table; +- the 95%% interval over their episodes "
+           "(the opponents fixed)\n");
 
     int any = 0;
     for (int i = 0; i < t->n_pursuers; i++)

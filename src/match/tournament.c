@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -182,6 +183,35 @@ double tournament_pursuer_mean(const Tournament *t, int i)
             played++;
         }
     return played ? s / played : 0;
+}
+
+/* The 95% half-width of a mean over fixed opponents: the pairs' standard
+ * errors in quadrature over the count (as the search's quality). */
+static double mean_ci(const Tournament *t, int row, int index)
+{
+    double var = 0;
+    int played = 0;
+    int n = row ? t->n_evaders : t->n_pursuers;
+    for (int k = 0; k < n; k++) {
+        const MatchResult *r = row ? &t->results[index * t->n_evaders + k]
+                                   : &t->results[k * t->n_evaders + index];
+        if (r->n > 0) {
+            double se = r->ci95[row ? 0 : 1] / 1.96;
+            var += se * se;
+            played++;
+        }
+    }
+    return played ? 1.96 * sqrt(var) / played : 0;
+}
+
+double tournament_pursuer_ci(const Tournament *t, int i)
+{
+    return mean_ci(t, 1, i);
+}
+
+double tournament_evader_ci(const Tournament *t, int j)
+{
+    return mean_ci(t, 0, j);
 }
 
 double tournament_evader_mean(const Tournament *t, int j)

@@ -57,5 +57,8 @@ FmspErr tournament_run(Tournament *t, int jobs, TourProgressFn progress, void *c
  * evader j over all pursuers. */
 double tournament_pursuer_mean(const Tournament *t, int i);
 double tournament_evader_mean(const Tournament *t, int j);
+/* Their 95% half-widths over the episodes (the opponents fixed). */
+double tournament_pursuer_ci(const Tournament *t, int i);
+double tournament_evader_ci(const Tournament *t, int j);
 
 #endif
