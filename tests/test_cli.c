@@ -271,6 +271,28 @@ static void test_run_show_export(void)
     CHECK_STR_HAS(out, "policy #1 ");
     CHECK_STR_HAS(out, "FMSP_SIDE(");
     free(out);
+    /* a generated candidate: its diff against its parent follows its code */
+    {
+        sqlite3 *h;
+        long long gen = 0;
+        char *dbp = xasprintf("%s/r.db", tmp);
+        if (sqlite3_open_v2(dbp, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+            sqlite3_stmt *st;
+            if (sqlite3_prepare_v2(h, "SELECT id FROM policies WHERE iteration >= 0 AND source "
+                                      "IS NOT NULL AND parents != '[]' LIMIT 1",
+                                   -1, &st, NULL) == SQLITE_OK &&
+                sqlite3_step(st) == SQLITE_ROW)
+                gen = sqlite3_column_int64(st, 0);
+            sqlite3_finalize(st);
+        }
+        sqlite3_close(h);
+        free(dbp);
+        CHECK(gen > 0);
+        CHECK(sh(&out, "%s show --code %lld %s/r.db", fmsp, gen, tmp) == 0);
+        CHECK_STR_HAS(out, "diff against its parent #");
+        CHECK(strstr(out, "\n+") || strstr(out, "(no change)"));
+        free(out);
+    }
     CHECK(sh(&out, "%s show --code 99999 %s/r.db", fmsp, tmp) == 1);
     CHECK_STR_HAS(out, "no policy #99999");
     free(out);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/linediff.h"
 #include "core/util.h"
 #include "eval/verdict.h"
 #include "search/search.h"
@@ -23,7 +24,8 @@ static const char show_help[] =
     "fate with the most recent failures, and model usage (calls, tokens,\n"
     "estimated cost).\n"
     "  --failures   list every candidate that failed or was rejected, with why\n"
-    "  --code ID    print policy #ID: its fate, its reason and its source\n"
+    "  --code ID    print policy #ID: its fate, its reason, its source and its diff\n"
+    "               against its parent\n"
     "  --config     print the run's configuration as JSON, for 'fmsp run --config'\n"
     "  --domain NAME  check the run is of that domain (cartag, gandalf); the database\n"
     "               records it, and a Gandalf run's summary ends with its per-level table\n";
@@ -180,6 +182,20 @@ int cmd_show(int argc, char **argv)
         printf("why: %s\nparents: %s\n\n%s%s", r.reason ? r.reason : "", r.parents ? r.parents : "[]",
                r.source ? r.source : "(no source)\n",
                r.source && r.source[0] && r.source[strlen(r.source) - 1] != '\n' ? "\n" : "");
+        /* what changed from its first parent */
+        json_t *pa = json_loads(r.parents ? r.parents : "[]", 0, NULL);
+        int64_t parent = json_array_size(pa) ? json_integer_value(json_array_get(pa, 0)) : 0;
+        json_decref(pa);
+        StorePolicyRow pr;
+        if (parent && r.source && store_policy_get(db, parent, &pr) == FMSP_OK) {
+            if (pr.source && !pr.corrupt) {
+                printf("\ndiff against its parent #%lld %s (- parent, + this one):\n",
+                       (long long)parent, pr.name ? pr.name : "");
+                if (linediff_print(stdout, pr.source, r.source, 3) == 0)
+                    printf("(no change)\n");
+            }
+            store_policy_row_release(&pr);
+        }
         store_policy_row_release(&r);
         store_close(db);
         return 0;
