@@ -277,13 +277,13 @@ static void test_run_show_export(void)
         long long gen = 0;
         char *dbp = xasprintf("%s/r.db", tmp);
         if (sqlite3_open_v2(dbp, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-            sqlite3_stmt *st;
+            sqlite3_stmt *q;
             if (sqlite3_prepare_v2(h, "SELECT id FROM policies WHERE iteration >= 0 AND source "
                                       "IS NOT NULL AND parents != '[]' LIMIT 1",
-                                   -1, &st, NULL) == SQLITE_OK &&
-                sqlite3_step(st) == SQLITE_ROW)
-                gen = sqlite3_column_int64(st, 0);
-            sqlite3_finalize(st);
+                                   -1, &q, NULL) == SQLITE_OK &&
+                sqlite3_step(q) == SQLITE_ROW)
+                gen = sqlite3_column_int64(q, 0);
+            sqlite3_finalize(q);
         }
         sqlite3_close(h);
         free(dbp);
