@@ -259,6 +259,21 @@ static void test_crossplay(void)
     CHECK_NEAR(sum[0], 1, 1e-5); /* six significant digits in the JSON */
     CHECK_NEAR(sum[1], 1, 1e-5);
     json_decref(r);
+    /* the same tables as CSV */
+    CHECK(sh(&out, "%s report %s/a.db %s --csv %s/csv --quiet", fmsp, tmp, db, tmp) == 0);
+    free(out);
+    const char *files[] = {"policies", "curves", "verdicts", "qd", "crossplay"};
+    for (int f = 0; f < 5; f++) {
+        char *path = xasprintf("%s/csv/%s.csv", tmp, files[f]), *text = NULL, e[256];
+        size_t len;
+        CHECK_MSG(util_read_file(path, 1 << 24, &text, &len, e, sizeof e) == 0, "%s", e);
+        if (f == 4 && text) /* one line per cell, and the header */
+            CHECK_INT(browser_count(text, "\n"), (long long)(n1 * n2 + 1));
+        if (f == 2 && text)
+            CHECK_INT(browser_count(text, "\n"), 5);
+        free(text);
+        free(path);
+    }
     CHECK(sh(&out, "%s report %s/a.db %s --json %s --no-crossplay", fmsp, tmp, db, js) == 0);
     free(out);
     r = json_load_file(js, 0, NULL);

@@ -37,6 +37,8 @@ static const char report_help[] =
     "  -o, --output FILE   the page to write\n"
     "  --json FILE         write the page's data as JSON instead ('-': stdout);\n"
     "                      docs/report-format.md describes it\n"
+    "  --csv DIR           write its tables as CSV files into DIR: policies.csv,\n"
+    "                      curves.csv, verdicts.csv, qd.csv (and crossplay.csv)\n"
     "  --grid N            cells per side of the QD map (default 10)\n"
     "  --replays N         Car Tag: replay the best N found and the best baseline\n"
     "                      of each side against each other (default 2; 0: none)\n"
@@ -257,10 +259,162 @@ static json_t *crossplay_runs(char *const *dbs, int n, const char *results, int 
     return out;
 }
 
+/* One CSV field: numbers as they are, text quoted with quotes doubled. */
+static void csv_field(FILE *f, const json_t *v)
+{
+    if (json_is_integer(v))
+        fprintf(f, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        fprintf(f, "%.9g", json_real_value(v));
+    else if (json_is_true(v) || json_is_false(v))
+        fputs(json_is_true(v) ? "1" : "0", f);
+    else if (json_is_string(v)) {
+        fputc('"', f);
+        for (const char *c = json_string_value(v); *c; c++) {
+            if (*c == '"')
+                fputc('"', f);
+            fputc(*c, f);
+        }
+        fputc('"', f);
+    }
+}
+
+/* Writes DIR/NAME.csv: the header `cols`, then one line per object of
+ * `rows` (each with "run" set from its run, when run_names is given). */
+static int csv_table(const char *dir, const char *name, const char *const *cols, int nc,
+                     const json_t *rows)
+{
+    char *path = xasprintf("%s/%s.csv", dir, name);
+    FILE *f = fopen(path, "w");
+    int rc = 0;
+    if (!f) {
+        fprintf(stderr, "fmsp report: cannot write '%s'\n", path);
+        free(path);
+        return 1;
+    }
+    for (int c = 0; c < nc; c++)
+        fprintf(f, "%s%s", c ? "," : "", cols[c]);
+    fputc('\n', f);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        for (int c = 0; c < nc; c++) {
+            if (c)
+                fputc(',', f);
+            csv_field(f, json_object_get(row, cols[c]));
+        }
+        fputc('\n', f);
+    }
+    if (fclose(f)) {
+        fprintf(stderr, "fmsp report: cannot write '%s'\n", path);
+        rc = 1;
+    }
+    free(path);
+    return rc;
+}
+
+/* The report's tables as CSV files in dir (docs/report-format.md names the
+ * columns' meanings). */
+static int write_csv(const char *dir, json_t *data)
+{
+    char err[512];
+    if (util_mkdirs(dir, err, sizeof err)) {
+        fprintf(stderr, "fmsp report: %s\n", err);
+        return 1;
+    }
+    json_t *pol = json_array(), *curves = json_array(), *verdicts = json_array(),
+           *qd = json_array(), *cross = json_array();
+    size_t i, j;
+    json_t *run, *v;
+    json_array_foreach(json_object_get(data, "runs"), i, run)
+    {
+        json_t *name = json_object_get(run, "name");
+        json_array_foreach(json_object_get(run, "policies"), j, v)
+        {
+            json_t *row = json_deep_copy(v);
+            json_object_set(row, "run", name);
+            json_object_del(row, "source");
+            json_object_del(row, "scores");
+            json_array_append_new(pol, row);
+        }
+        json_array_foreach(json_object_get(run, "curves"), j, v)
+        {
+            json_t *row = json_copy(v);
+            json_object_set(row, "run", name);
+            json_array_append_new(curves, row);
+        }
+        json_array_foreach(json_object_get(run, "verdict"), j, v)
+        {
+            json_t *f = json_object_get(v, "best_found"), *b = json_object_get(v, "best_baseline");
+            json_t *row = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "run", name, "side",
+                                    json_object_get(v, "side"), "opponents",
+                                    json_object_get(v, "opponents"), "episodes",
+                                    json_object_get(v, "episodes"), "margin",
+                                    json_object_get(v, "margin") ?: json_null(), "margin_ci",
+                                    json_object_get(v, "margin_ci") ?: json_null());
+            json_object_set(row, "result", json_object_get(v, "result"));
+            json_object_set(row, "best_found", json_object_get(f, "name"));
+            json_object_set(row, "best_found_mean", json_object_get(f, "mean"));
+            json_object_set(row, "best_found_ci", json_object_get(f, "ci"));
+            json_object_set(row, "best_baseline", json_object_get(b, "name"));
+            json_object_set(row, "best_baseline_mean", json_object_get(b, "mean"));
+            json_object_set(row, "best_baseline_ci", json_object_get(b, "ci"));
+            json_array_append_new(verdicts, row);
+        }
+    }
+    json_array_foreach(json_object_get(json_object_get(data, "qd"), "sides"), i, v)
+    {
+        json_t *r;
+        json_array_foreach(json_object_get(v, "runs"), j, r)
+        {
+            json_t *row = json_copy(r);
+            json_object_set(row, "side", json_object_get(v, "side"));
+            json_array_append_new(qd, row);
+        }
+    }
+    json_t *x = json_object_get(data, "crossplay");
+    if (json_is_object(x)) {
+        json_t *rows = json_object_get(x, "rows"), *cols = json_object_get(x, "cols");
+        for (i = 0; i < json_array_size(rows); i++)
+            for (j = 0; j < json_array_size(cols); j++) {
+                json_t *ri = json_array_get(rows, i), *cj = json_array_get(cols, j);
+                json_t *row = json_pack("{s:O, s:O, s:O, s:O}", "row", json_object_get(ri, "name"),
+                                        "row_source", json_object_get(ri, "source"), "col",
+                                        json_object_get(cj, "name"), "col_source",
+                                        json_object_get(cj, "source"));
+                json_object_set(row, "score",
+                                json_array_get(json_array_get(json_object_get(x, "score"), i), j));
+                json_object_set(row, "ci",
+                                json_array_get(json_array_get(json_object_get(x, "ci"), i), j));
+                json_array_append_new(cross, row);
+            }
+    }
+    static const char *const pc[] = {"run", "id", "side", "iteration", "name", "origin", "status",
+                                     "quality", "ci", "opponents", "in_archive", "x", "y", "reason"};
+    static const char *const cc[] = {"run", "iteration", "side", "archive", "best", "best_ci",
+                                     "mean", "qd_score", "coverage"};
+    static const char *const vc[] = {"run", "side", "result", "margin", "margin_ci", "opponents",
+                                     "episodes", "best_found", "best_found_mean", "best_found_ci",
+                                     "best_baseline", "best_baseline_mean", "best_baseline_ci"};
+    static const char *const qc[] = {"run", "side", "qd_score", "coverage", "policies"};
+    static const char *const xc[] = {"row", "row_source", "col", "col_source", "score", "ci"};
+    int rc = csv_table(dir, "policies", pc, 14, pol) || csv_table(dir, "curves", cc, 9, curves) ||
+             csv_table(dir, "verdicts", vc, 13, verdicts) || csv_table(dir, "qd", qc, 5, qd) ||
+             (json_array_size(cross) && csv_table(dir, "crossplay", xc, 6, cross));
+    json_decref(pol);
+    json_decref(curves);
+    json_decref(verdicts);
+    json_decref(qd);
+    json_decref(cross);
+    return rc;
+}
+
 int cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"json", required_argument, 0, 'j'},
+                                         {"csv", required_argument, 0, 'c'},
                                          {"grid", required_argument, 0, 'g'},
                                          {"replays", required_argument, 0, 'r'},
                                          {"tournament", required_argument, 0, 't'},
@@ -270,7 +424,7 @@ int cmd_report(int argc, char **argv)
                                          {"quiet", no_argument, 0, 'q'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *out_path = NULL, *json_path = NULL, *tour_path = NULL;
+    const char *out_path = NULL, *json_path = NULL, *tour_path = NULL, *csv_dir = NULL;
     const char *results = NULL;
     long grid = 10, found = 2, jobs = sysconf(_SC_NPROCESSORS_ONLN);
     int opt, crossplay = 1, quiet = 0;
@@ -282,6 +436,9 @@ int cmd_report(int argc, char **argv)
             break;
         case 'j':
             json_path = optarg;
+            break;
+        case 'c':
+            csv_dir = optarg;
             break;
         case 't':
             tour_path = optarg;
@@ -318,9 +475,9 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "fmsp report: no run database given\n");
         return cli_usage_error("report");
     }
-    if (!out_path && !json_path) {
+    if (!out_path && !json_path && !csv_dir) {
         fprintf(stderr, "fmsp report: say where the page goes (-o report.html) or ask for its "
-                        "data (--json FILE)\n");
+                        "data (--json FILE, --csv DIR)\n");
         return cli_usage_error("report");
     }
     if (out_path && !report_html_available()) {
@@ -380,6 +537,8 @@ int cmd_report(int argc, char **argv)
                     (strlen(text) + 1023) / 1024);
         }
     }
+    if (rc == 0 && csv_dir)
+        rc = write_csv(csv_dir, data);
     free(text);
     json_decref(data);
     return rc;
