@@ -340,6 +340,40 @@ static void test_real_page_in_browser(void)
     free(js);
 }
 
+/* A run that stored behaviour embeddings (--novelty-space both) shares the
+ * map with a code run: every policy with a source is placed. */
+static void test_spaces_share_the_map(void)
+{
+    char *out, *db = xasprintf("%s/both.db", tmp), *js = xasprintf("%s/both.json", tmp);
+    CHECK(sh(&out, "%s run --novelty-space both --iterations 3 --episodes 2 --db %s --quiet", fmsp,
+             db) == 0);
+    free(out);
+    CHECK(sh(&out, "%s report %s/a.db %s --json %s --no-crossplay --replays 0", fmsp, tmp, db, js) ==
+          0);
+    free(out);
+    json_t *r = json_load_file(js, 0, NULL);
+    size_t i, k;
+    json_t *run, *p;
+    int with_source = 0, placed = 0;
+    json_array_foreach(json_object_get(r, "runs"), i, run)
+        json_array_foreach(json_object_get(run, "policies"), k, p)
+    {
+        with_source += json_is_string(json_object_get(p, "source"));
+        placed += json_is_number(json_object_get(p, "x"));
+    }
+    CHECK(with_source > 10);
+    CHECK_INT(placed, with_source);
+    json_t *sides = json_object_get(json_object_get(r, "qd"), "sides");
+    json_array_foreach(sides, i, p)
+    {
+        json_t *runs = json_object_get(p, "runs");
+        CHECK(json_number_value(json_object_get(json_array_get(runs, 1), "qd_score")) > 0);
+    }
+    json_decref(r);
+    free(db);
+    free(js);
+}
+
 static void test_bad_input(void)
 {
     char *out;
@@ -377,6 +411,7 @@ int main(void)
     RUN(test_gandalf_table);
     RUN(test_crossplay);
     RUN(test_real_page_in_browser);
+    RUN(test_spaces_share_the_map);
     RUN(test_bad_input);
     char *rm = xasprintf("rm -rf %s", tmp);
     if (system(rm) != 0)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "fm/embed.h"
 #include "eval/ratings.h"
 #include "store/store.h"
 
@@ -46,6 +47,16 @@ static void note_new(CrossPlay *x, int before1, int before2, int baseline)
         for (int i = before[k]; i < n[k]; i++)
             x->info[k][i] = (CrossInfo){x->n_sources, baseline, NULL, 0};
     }
+}
+
+/* Every compared policy gets the same embedding, the built-in code
+ * embedding of its source, whatever its run stored (a run may have stored
+ * behaviour, both, or a remote model's vectors): one space for one map. */
+static void embed_into(CrossInfo *ci, const char *source)
+{
+    ci->embedding = xmalloc(sizeof(float) * EMBED_DIM);
+    embed_builtin(source, ci->embedding, EMBED_DIM);
+    ci->dim = EMBED_DIM;
 }
 
 static int add_database(CrossPlay *x, const CompileConfig *cc, const char *path, int all,
@@ -94,12 +105,7 @@ static int add_database(CrossPlay *x, const CompileConfig *cc, const char *path,
             int nv = r->side == 1 ? x->t.n_pursuers : x->t.n_evaders;
             snprintf(v[nv - 1].compiled.hash, sizeof v[nv - 1].compiled.hash, "%s", res.hash);
             note_new(x, b1, b2, strcmp(r->origin, "baseline") == 0);
-            CrossInfo *ci = &x->info[r->side - 1][nv - 1];
-            if (r->embedding && r->embedding_dim > 0) {
-                ci->embedding = xmalloc(sizeof(float) * (size_t)r->embedding_dim);
-                memcpy(ci->embedding, r->embedding, sizeof(float) * (size_t)r->embedding_dim);
-                ci->dim = r->embedding_dim;
-            }
+            embed_into(&x->info[r->side - 1][nv - 1], r->source);
         }
         compile_result_release(&res);
         free(name);
@@ -135,6 +141,17 @@ int crossplay_add(CrossPlay *x, const CompileConfig *cc, const char *path, int a
         free(diag);
         /* policy files are human-written: baselines for the verdicts */
         note_new(x, b1, b2, 1);
+        for (int k = 0; k < 2; k++) {
+            int from = k ? b2 : b1, to = k ? x->t.n_evaders : x->t.n_pursuers;
+            const TourEntry *v = k ? x->t.evaders : x->t.pursuers;
+            for (int i = from; i < to; i++) {
+                char *text = NULL, e2[256];
+                size_t tl;
+                if (v[i].path && util_read_file(v[i].path, 1 << 20, &text, &tl, e2, sizeof e2) == 0)
+                    embed_into(&x->info[k][i], text);
+                free(text);
+            }
+        }
     }
     x->source_name = xrealloc(x->source_name, sizeof *x->source_name * (size_t)(x->n_sources + 1));
     x->source_name[x->n_sources++] = xstrdup(name);

@@ -15,7 +15,8 @@
 #include "match/tournament.h"
 
 /* What a policy is, besides its entry: where it came from and its code
- * embedding (stored with it in a run database; NULL for files). */
+ * embedding: the built-in code embedding of its source, for every policy
+ * alike, whatever its run stored (NULL only without a source). */
 typedef struct CrossInfo {
     int source;      /* index of the source it came from */
     int baseline;    /* a human-designed baseline */

@@ -1,8 +1,9 @@
 /*
  * report_data.c - the report's data from run databases (report_data.h).
  *
- * The map: per side, one PCA over the embeddings of every policy of every
- * run given (baselines included), so points and QD-scores of several runs
+ * The map: per side, one PCA over the built-in code embeddings of every
+ * policy of every run given (baselines included; computed from the sources,
+ * so runs that stored behaviour or a remote model's vectors share the space), so points and QD-scores of several runs
  * share one projection and one grid (bounds over all the side's points).
  * QD-scores here use each policy's quality as its run measured it (the
  * search's own opponents; `fmsp compare` re-measures on a held-out pool).
@@ -18,6 +19,7 @@
 #include "domains/domain.h"
 #include "domains/gandalf/settings.h"
 #include "eval/qd.h"
+#include "fm/embed.h"
 #include "search/search.h"
 #include "store/store.h"
 
@@ -91,6 +93,19 @@ static int run_load(Run *r, const char *path, char *err, size_t errlen)
         store_iteration_list(r->db, &r->its, &r->ni)) {
         fmsp_errf(err, errlen, "%s", store_errmsg(r->db));
         return -1;
+    }
+    /* one space for every run's map: the built-in code embedding of each
+     * source, whatever the run stored (behaviour, both, a remote model) */
+    for (int i = 0; i < r->np; i++) {
+        StorePolicyRow *p = &r->pol[i];
+        free(p->embedding);
+        p->embedding = NULL;
+        p->embedding_dim = 0;
+        if (p->source && !p->corrupt) {
+            p->embedding = xmalloc(sizeof(float) * EMBED_DIM);
+            embed_builtin(p->source, p->embedding, EMBED_DIM);
+            p->embedding_dim = EMBED_DIM;
+        }
     }
     r->x = xmalloc(sizeof(double) * ((size_t)r->np + 1));
     r->y = xmalloc(sizeof(double) * ((size_t)r->np + 1));
