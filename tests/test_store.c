@@ -966,7 +966,7 @@ static void test_one_writer(void)
     CHECK(store_open(path, 0, &b, err, sizeof err) == FMSP_OK);
     double t0 = util_now();
     CHECK(b && store_claim_writer(b, err, sizeof err) == FMSP_ERR_DB);
-    CHECK(util_now() - t0 < 0.5);
+    CHECK(util_now() - t0 < 2.0); /* refused within about a second, never blocked */
     CHECK_STR_HAS(err, "in use by another fmsp run");
     CHECK(store_open(path, 0, &reader, err, sizeof err) == FMSP_OK);
     store_close(reader);

@@ -422,7 +422,15 @@ FmspErr store_claim_writer(Store *s, char *err, size_t errlen)
         fmsp_errf(err, errlen, "cannot open '%s': %s", s->path, strerror(errno));
         return FMSP_ERR_IO;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    /* A run killed with -9 can leave for a moment a child that was forked
+     * (a policy worker, the compiler's jail) but had not yet exec'd, so
+     * still shares the lock: give such orphans a second to go. */
+    int locked = flock(fd, LOCK_EX | LOCK_NB) == 0;
+    for (int tries = 0; !locked && errno == EWOULDBLOCK && tries < 10; tries++) {
+        usleep(100000);
+        locked = flock(fd, LOCK_EX | LOCK_NB) == 0;
+    }
+    if (!locked) {
         int busy = errno == EWOULDBLOCK;
         close(fd);
         if (busy)
