@@ -14,37 +14,20 @@
 #include "browser.h"
 #include "core/util.h"
 #include "harness.h"
+#include "shell.h"
 
 static char fmsp[1024], root[1024], tmp[256];
 
-/* Runs the command line with stdout+stderr captured; returns the exit code. */
+/* Runs the command line in the project root, stdout+stderr captured;
+ * returns the exit code. */
 static int sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int sh(char **out, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *cmd = NULL;
-    if (vasprintf(&cmd, fmt, ap) < 0)
-        abort();
+    int rc = shell_vrun(root, out, fmt, ap);
     va_end(ap);
-    char *full = xasprintf("cd %s && %s 2>&1", root, cmd);
-    FILE *p = popen(full, "r");
-    size_t cap = 1 << 16, len = 0;
-    char *buf = xmalloc(cap + 1);
-    size_t got;
-    while (p && (got = fread(buf + len, 1, cap - len, p)) > 0) {
-        len += got;
-        if (len == cap) {
-            cap *= 2;
-            buf = xrealloc(buf, cap + 1);
-        }
-    }
-    buf[len] = 0;
-    int status = p ? pclose(p) : -1;
-    free(cmd);
-    free(full);
-    *out = buf;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return rc;
 }
 
 static long long count(const char *db, const char *sql)
