@@ -111,7 +111,8 @@ clean:
 # compiled objects, code to embed, genome lines of parent sources, and the
 # Gandalf text the referee reads (replies and prompts an attacker shapes).
 FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
-FUZZ_LIB_SRC = src/core/err.c src/core/util.c src/sandbox/scan.c src/sandbox/elfcheck.c \
+FUZZ_LIB_SRC = src/core/err.c src/core/util.c src/core/fieldgenome.c src/sandbox/scan.c \
+	src/sandbox/elfcheck.c \
 	src/fm/extract.c src/fm/embed.c src/domains/cartag/genome.c \
 	src/domains/gandalf/simtarget.c src/domains/gandalf/benign.c src/domains/gandalf/words.c \
 	src/domains/gandalf/operator.c src/domains/gandalf/operator_attack.c \

@@ -25,19 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/fieldgenome.h"
 #include "../../core/util.h"
 
-typedef enum { F_CAT, F_INT, F_REAL } FieldType;
-
-typedef struct Field {
-    const char *name;
-    int side;
-    int group;               /* component group: crossover unit */
-    FieldType type;
-    double lo, hi;           /* range; for F_CAT, 0 .. count-1 */
-    const char *const *labels; /* F_CAT: the names of the choices */
-    size_t off;
-} Field;
 
 static const char *const aim_labels[] = {"now", "lead", "intercept", "herd", "sim"};
 static const char *const herd_labels[] = {"centre", "corner"};
@@ -57,279 +47,105 @@ static const char *const pmodel_labels[] = {"pure", "intercept", "worst"};
 #define P FMSP_PURSUER
 #define E FMSP_EVADER
 #define CAT(n, s, grp, labels) \
-    {#n, s, grp, F_CAT, 0, (double)(sizeof labels / sizeof labels[0]) - 1, labels, offsetof(Genome, n)}
+    {#n, s, grp, FG_CAT, 0, (double)(sizeof labels / sizeof labels[0]) - 1, labels, offsetof(Genome, n)}
 #define NUM(n, s, grp, t, lo, hi) {#n, s, grp, t, lo, hi, NULL, offsetof(Genome, n)}
 
-static const Field fields[] = {
+static const FgField fields[] = {
     CAT(aim, P, 0, aim_labels),
-    NUM(lead, P, 0, F_REAL, 0.2, 3.0),
-    NUM(t_max, P, 0, F_REAL, 0.5, 6.0),
-    NUM(close, P, 0, F_REAL, 0.0, 3.0),
+    NUM(lead, P, 0, FG_REAL, 0.2, 3.0),
+    NUM(t_max, P, 0, FG_REAL, 0.5, 6.0),
+    NUM(close, P, 0, FG_REAL, 0.0, 3.0),
     CAT(herd_mode, P, 0, herd_labels),
-    NUM(herd, P, 0, F_REAL, 0.5, 4.0),
-    NUM(herd_frac, P, 0, F_REAL, 0.1, 0.6),
+    NUM(herd, P, 0, FG_REAL, 0.5, 4.0),
+    NUM(herd_frac, P, 0, FG_REAL, 0.1, 0.6),
     CAT(steer, P, 1, steer_labels),
-    NUM(gain, P, 1, F_REAL, 1.0, 10.0),
-    NUM(deadband, P, 1, F_REAL, 0.01, 0.3),
-    NUM(pn_n, P, 1, F_REAL, 2.0, 6.0),
-    NUM(pn_cone, P, 1, F_REAL, 0.4, 1.6),
-    NUM(circle_k, P, 1, F_REAL, 0.5, 1.1),
+    NUM(gain, P, 1, FG_REAL, 1.0, 10.0),
+    NUM(deadband, P, 1, FG_REAL, 0.01, 0.3),
+    NUM(pn_n, P, 1, FG_REAL, 2.0, 6.0),
+    NUM(pn_cone, P, 1, FG_REAL, 0.4, 1.6),
+    NUM(circle_k, P, 1, FG_REAL, 0.5, 1.1),
     CAT(pwall, P, 2, pwall_labels),
-    NUM(pwall_d, P, 2, F_REAL, 0.5, 4.0),
+    NUM(pwall_d, P, 2, FG_REAL, 0.5, 4.0),
     CAT(plan, P, 3, plan_labels),
-    NUM(plan_m, P, 3, F_INT, 3, 9),
-    NUM(plan_h, P, 3, F_INT, 10, 50),
+    NUM(plan_m, P, 3, FG_INT, 3, 9),
+    NUM(plan_h, P, 3, FG_INT, 10, 50),
     CAT(plan_model, P, 3, emodel_labels),
     CAT(plan_score, P, 3, score_labels),
     CAT(threat, E, 4, threat_labels),
-    NUM(threat_k, E, 4, F_REAL, 0.1, 2.0),
+    NUM(threat_k, E, 4, FG_REAL, 0.1, 2.0),
     CAT(flight, E, 5, flight_labels),
-    NUM(slant, E, 5, F_REAL, 0.1, 1.2),
-    NUM(open_r, E, 5, F_REAL, 1.0, 6.0),
-    NUM(centre_bias, E, 5, F_REAL, 0.0, 0.15),
+    NUM(slant, E, 5, FG_REAL, 0.1, 1.2),
+    NUM(open_r, E, 5, FG_REAL, 1.0, 6.0),
+    NUM(centre_bias, E, 5, FG_REAL, 0.0, 0.15),
     CAT(dodge, E, 6, dodge_labels),
-    NUM(dodge_d, E, 6, F_REAL, 0.5, 3.0),
-    NUM(dodge_cos, E, 6, F_REAL, 0.3, 0.97),
-    NUM(dodge_ang, E, 6, F_REAL, 1.0, 2.8),
-    NUM(dodge_steps, E, 6, F_INT, 0, 20),
+    NUM(dodge_d, E, 6, FG_REAL, 0.5, 3.0),
+    NUM(dodge_cos, E, 6, FG_REAL, 0.3, 0.97),
+    NUM(dodge_ang, E, 6, FG_REAL, 1.0, 2.8),
+    NUM(dodge_steps, E, 6, FG_INT, 0, 20),
     CAT(ewall, E, 7, ewall_labels),
-    NUM(wall_w, E, 7, F_REAL, 0.1, 1.5),
-    NUM(wall_r, E, 7, F_REAL, 1.0, 4.0),
-    NUM(corner_w, E, 7, F_REAL, 0.0, 1.0),
-    NUM(noise, E, 8, F_REAL, 0.0, 0.4),
+    NUM(wall_w, E, 7, FG_REAL, 0.1, 1.5),
+    NUM(wall_r, E, 7, FG_REAL, 1.0, 4.0),
+    NUM(corner_w, E, 7, FG_REAL, 0.0, 1.0),
+    NUM(noise, E, 8, FG_REAL, 0.0, 0.4),
     CAT(eplan, E, 9, eplan_labels),
-    NUM(eplan_k, E, 9, F_INT, 8, 32),
-    NUM(eplan_h, E, 9, F_INT, 10, 60),
+    NUM(eplan_k, E, 9, FG_INT, 8, 32),
+    NUM(eplan_h, E, 9, FG_INT, 10, 60),
     CAT(eplan_model, E, 9, pmodel_labels),
     CAT(eplan_score, E, 9, escore_labels),
-    NUM(room_w, E, 9, F_REAL, 0.1, 1.5),
-    NUM(eplan_trig, E, 9, F_REAL, 2.0, 20.0),
+    NUM(room_w, E, 9, FG_REAL, 0.1, 1.5),
+    NUM(eplan_trig, E, 9, FG_REAL, 2.0, 20.0),
 };
 #undef P
 #undef E
 #define N_FIELDS ((int)(sizeof fields / sizeof fields[0]))
-#define N_GROUPS 10
 
 /* ------------------------------------------------------------ fields --- */
 
-static double field_get(const Genome *g, const Field *f)
-{
-    const char *p = (const char *)g + f->off;
-    return f->type == F_REAL ? *(const double *)p : (double)*(const int *)p;
-}
-
-static void field_set(Genome *g, const Field *f, double v)
-{
-    char *p = (char *)g + f->off;
-    if (!isfinite(v))
-        v = f->lo;
-    v = v < f->lo ? f->lo : (v > f->hi ? f->hi : v);
-    if (f->type == F_REAL)
-        *(double *)p = round(v * 1e4) / 1e4;
-    else
-        *(int *)p = (int)lround(v);
-}
-
-static int rng_below(FmspRng *rng, int n)
-{
-    return n <= 1 ? 0 : (int)(fmsp_rng_u64(rng) % (uint64_t)n);
-}
-
-static void field_randomize(Genome *g, const Field *f, FmspRng *rng)
-{
-    if (f->type == F_REAL)
-        field_set(g, f, fmsp_rng_range(rng, f->lo, f->hi));
-    else
-        field_set(g, f, f->lo + rng_below(rng, (int)(f->hi - f->lo) + 1));
-}
+static const FgSchema schema = {fields, N_FIELDS, 10, sizeof(Genome), "fmsp-genome v1 ",
+                                  {NULL, "pursuer", "evader"}, 0};
 
 /* ---------------------------------------------------------- variation --- */
 
 void genome_random(Genome *g, int side, FmspRng *rng)
 {
-    memset(g, 0, sizeof *g);
-    g->side = side;
-    for (int i = 0; i < N_FIELDS; i++)
-        if (fields[i].side == side)
-            field_randomize(g, &fields[i], rng);
+    fg_random(&schema, g, side, rng);
 }
 
 void genome_mutate(Genome *g, FmspRng *rng, double rate, double sigma, double swap)
 {
-    Genome before = *g;
-    for (int attempt = 0; attempt < 16 && genome_equal(g, &before); attempt++) {
-        for (int i = 0; i < N_FIELDS; i++) {
-            const Field *f = &fields[i];
-            if (f->side != g->side)
-                continue;
-            if (f->type == F_CAT) {
-                if (fmsp_rng_uniform(rng) < swap) {
-                    int n = (int)f->hi + 1, cur = (int)field_get(g, f);
-                    field_set(g, f, (cur + 1 + rng_below(rng, n - 1)) % n);
-                }
-            } else if (fmsp_rng_uniform(rng) < rate) {
-                double step = sigma * (f->hi - f->lo) * fmsp_rng_normal(rng);
-                if (f->type == F_INT && fabs(step) < 1.0)
-                    step = step < 0 ? -1.0 : 1.0;
-                field_set(g, f, field_get(g, f) + step);
-            }
-        }
-    }
+    fg_mutate(&schema, g, rng, rate, sigma, swap);
 }
 
 void genome_crossover(Genome *g, const Genome *donor, FmspRng *rng)
 {
-    if (donor->side != g->side)
-        return;
-    for (int grp = 0; grp < N_GROUPS; grp++) {
-        if (fmsp_rng_uniform(rng) >= 0.5)
-            continue;
-        for (int i = 0; i < N_FIELDS; i++)
-            if (fields[i].group == grp && fields[i].side == g->side)
-                field_set(g, &fields[i], field_get(donor, &fields[i]));
-    }
+    fg_crossover(&schema, g, donor, rng);
 }
 
 void genome_novelize(Genome *g, const Genome *others, int n, FmspRng *rng)
 {
-    for (int i = 0; i < N_FIELDS; i++) {
-        const Field *f = &fields[i];
-        if (f->side != g->side)
-            continue;
-        if (f->type != F_CAT) {
-            if (fmsp_rng_uniform(rng) < 0.6)
-                field_randomize(g, f, rng);
-            continue;
-        }
-        /* prefer a choice no neighbour uses; else any other choice */
-        int count = (int)f->hi + 1, unused[8], n_unused = 0;
-        for (int v = 0; v < count && v < 8; v++) {
-            int used = 0;
-            for (int k = 0; k < n; k++)
-                used |= others[k].side == g->side && (int)field_get(&others[k], f) == v;
-            if (!used)
-                unused[n_unused++] = v;
-        }
-        if (n_unused > 0 && fmsp_rng_uniform(rng) < 0.7)
-            field_set(g, f, unused[rng_below(rng, n_unused)]);
-        else if (fmsp_rng_uniform(rng) < 0.5)
-            field_randomize(g, f, rng);
-    }
+    fg_novelize(&schema, g, others, n, rng);
 }
 
 double genome_distance(const Genome *a, const Genome *b)
 {
-    if (a->side != b->side)
-        return 1.0;
-    double sum = 0, weight = 0;
-    for (int i = 0; i < N_FIELDS; i++) {
-        const Field *f = &fields[i];
-        if (f->side != a->side)
-            continue;
-        double x = field_get(a, f), y = field_get(b, f);
-        if (f->type == F_CAT) {
-            sum += 2.0 * (x != y);
-            weight += 2.0;
-        } else {
-            sum += fabs(x - y) / (f->hi - f->lo);
-            weight += 1.0;
-        }
-    }
-    return weight > 0 ? sum / weight : 1.0;
+    return fg_distance(&schema, a, b);
 }
 
 int genome_equal(const Genome *a, const Genome *b)
 {
-    if (a->side != b->side)
-        return 0;
-    for (int i = 0; i < N_FIELDS; i++)
-        if (fields[i].side == a->side && field_get(a, &fields[i]) != field_get(b, &fields[i]))
-            return 0;
-    return 1;
+    return fg_equal(&schema, a, b);
 }
 
 /* ----------------------------------------------------------- text form --- */
 
-#define GENOME_TAG "fmsp-genome v1 "
-
-static const char *side_word(int side)
-{
-    return side == FMSP_PURSUER ? "pursuer" : "evader";
-}
-
 char *genome_line(const Genome *g)
 {
-    char buf[2048];
-    size_t off = (size_t)snprintf(buf, sizeof buf, GENOME_TAG "%s:", side_word(g->side));
-    for (int i = 0; i < N_FIELDS && off < sizeof buf; i++) {
-        const Field *f = &fields[i];
-        if (f->side != g->side)
-            continue;
-        double v = field_get(g, f);
-        if (f->type == F_CAT)
-            off += (size_t)snprintf(buf + off, sizeof buf - off, " %s=%s", f->name,
-                                    f->labels[(int)v]);
-        else if (f->type == F_INT)
-            off += (size_t)snprintf(buf + off, sizeof buf - off, " %s=%d", f->name, (int)v);
-        else
-            off += (size_t)snprintf(buf + off, sizeof buf - off, " %s=%.4f", f->name, v);
-    }
-    return xstrdup(buf);
+    return fg_line(&schema, g);
 }
 
 int genome_parse(const char *source, Genome *g)
 {
-    const char *p = source ? strstr(source, GENOME_TAG) : NULL;
-    if (!p)
-        return 0;
-    p += strlen(GENOME_TAG);
-    Genome out;
-    memset(&out, 0, sizeof out);
-    if (strncmp(p, "pursuer:", 8) == 0)
-        out.side = FMSP_PURSUER;
-    else if (strncmp(p, "evader:", 7) == 0)
-        out.side = FMSP_EVADER;
-    else
-        return 0;
-    size_t len = strcspn(p, "\n");
-    const char *close = strstr(p, "*/");
-    if (close && (size_t)(close - p) < len)
-        len = (size_t)(close - p);
-    if (len > 4000)
-        return 0;
-    char line[4096];
-    memcpy(line, p, len);
-    line[len] = '\0';
-    for (int i = 0; i < N_FIELDS; i++) {
-        const Field *f = &fields[i];
-        if (f->side != out.side)
-            continue;
-        char key[48];
-        snprintf(key, sizeof key, " %s=", f->name);
-        const char *k = strstr(line, key);
-        if (!k)
-            return 0;
-        k += strlen(key);
-        if (f->type == F_CAT) {
-            int found = -1;
-            for (int v = 0; v <= (int)f->hi && found < 0; v++) {
-                size_t n = strlen(f->labels[v]);
-                if (strncmp(k, f->labels[v], n) == 0 && (k[n] == ' ' || k[n] == '\0'))
-                    found = v;
-            }
-            if (found < 0)
-                return 0;
-            field_set(&out, f, found);
-        } else {
-            char *end;
-            double v = strtod(k, &end);
-            if (end == k || !isfinite(v))
-                return 0;
-            field_set(&out, f, v);
-        }
-    }
-    *g = out;
-    return 1;
+    return fg_parse(&schema, source, g);
 }
 
 static const char *const aim_words[] = {"at the evader's current position",
@@ -378,10 +194,10 @@ void genome_components(const Genome *g, char *buf, size_t n)
     size_t off = 0;
     buf[0] = '\0';
     for (int i = 0; i < N_FIELDS && off < n; i++) {
-        const Field *f = &fields[i];
-        if (f->side == g->side && f->type == F_CAT)
+        const FgField *f = &fields[i];
+        if (f->side == g->side && f->type == FG_CAT)
             off += (size_t)snprintf(buf + off, n - off, "%s%s=%s", off ? " " : "", f->name,
-                                    f->labels[(int)field_get(g, f)]);
+                                    f->labels[(int)fg_get(f, g)]);
     }
 }
 

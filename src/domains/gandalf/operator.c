@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/fieldgenome.h"
 #include "../../core/util.h"
 #include "../../fm/builtin.h"
 
@@ -40,17 +41,6 @@
 /* NOVEL keeps re-choosing until the child is this far from every parent. */
 #define NOVEL_DISTANCE 0.3
 
-typedef enum { F_CAT, F_INT, F_REAL } FieldType;
-
-typedef struct Field {
-    const char *name;
-    int side;
-    int group;                 /* component group: crossover unit */
-    FieldType type;
-    double lo, hi;             /* range; for F_CAT, 0 .. count-1 */
-    const char *const *labels; /* F_CAT: the names of the choices */
-    size_t off;
-} Field;
 
 static const char *const frame_labels[] = {"plain", "polite", "roleplay", "story",
                                            "game",  "ignore", "devmode",  "translate"};
@@ -109,10 +99,10 @@ SAME_COUNT(action_labels, ACTION__COUNT);
 #define A FMSP_ATTACKER
 #define D FMSP_DEFENDER
 #define CAT(n, s, grp, labels) \
-    {#n, s, grp, F_CAT, 0, (double)(sizeof labels / sizeof labels[0]) - 1, labels, offsetof(GandalfGenome, n)}
+    {#n, s, grp, FG_CAT, 0, (double)(sizeof labels / sizeof labels[0]) - 1, labels, offsetof(GandalfGenome, n)}
 #define NUM(n, s, grp, t, lo, hi) {#n, s, grp, t, lo, hi, NULL, offsetof(GandalfGenome, n)}
 
-static const Field fields[] = {
+static const FgField fields[] = {
     CAT(framing, A, 0, frame_labels),
     CAT(framing2, A, 1, frame_labels),
     CAT(refer, A, 2, refer_labels),
@@ -123,11 +113,11 @@ static const Field fields[] = {
     CAT(plan, A, 5, plan_labels),
     CAT(part, A, 5, part_labels),
     CAT(part_form, A, 5, pform_labels),
-    NUM(chunk, A, 5, F_INT, 2, 5),
+    NUM(chunk, A, 5, FG_INT, 2, 5),
     CAT(extract, A, 6, extract_labels),
     CAT(pick, A, 6, pick_labels),
-    NUM(guess_from, A, 6, F_INT, 1, 3),
-    NUM(queries, A, 7, F_INT, 3, 10),
+    NUM(guess_from, A, 6, FG_INT, 1, 3),
+    NUM(queries, A, 7, FG_INT, 3, 10),
     CAT(state, D, 8, state_labels),
     CAT(position, D, 8, position_labels),
     CAT(never, D, 9, never_labels),
@@ -143,7 +133,7 @@ static const Field fields[] = {
     CAT(out_enc, D, 17, enc_labels),
     CAT(out_acro, D, 18, onoff_labels),
     CAT(out_part, D, 19, onoff_labels),
-    NUM(part_frac, D, 19, F_REAL, 0.4, 0.9),
+    NUM(part_frac, D, 19, FG_REAL, 0.4, 0.9),
     CAT(out_judge, D, 20, ojudge_labels),
     CAT(out_fail, D, 20, fail_labels),
     CAT(action, D, 21, action_labels),
@@ -151,231 +141,54 @@ static const Field fields[] = {
 #undef A
 #undef D
 #define N_FIELDS ((int)(sizeof fields / sizeof fields[0]))
-#define N_GROUPS 22
 
 /* ------------------------------------------------------------ fields --- */
 
-static double field_get(const GandalfGenome *g, const Field *f)
-{
-    const char *p = (const char *)g + f->off;
-    return f->type == F_REAL ? *(const double *)p : (double)*(const int *)p;
-}
-
-static void field_set(GandalfGenome *g, const Field *f, double v)
-{
-    char *p = (char *)g + f->off;
-    if (!isfinite(v))
-        v = f->lo;
-    v = v < f->lo ? f->lo : (v > f->hi ? f->hi : v);
-    if (f->type == F_REAL)
-        *(double *)p = round(v * 1e4) / 1e4;
-    else
-        *(int *)p = (int)lround(v);
-}
-
-static int rng_below(FmspRng *rng, int n)
-{
-    return n <= 1 ? 0 : (int)(fmsp_rng_u64(rng) % (uint64_t)n);
-}
-
-static void field_randomize(GandalfGenome *g, const Field *f, FmspRng *rng)
-{
-    if (f->type == F_REAL)
-        field_set(g, f, fmsp_rng_range(rng, f->lo, f->hi));
-    else
-        field_set(g, f, f->lo + rng_below(rng, (int)(f->hi - f->lo) + 1));
-}
+static const FgSchema schema = {fields, N_FIELDS, 22, sizeof(GandalfGenome), "fmsp-genome gandalf v1 ",
+                                  {NULL, "attacker", "defender"}, 3};
 
 /* ---------------------------------------------------------- variation --- */
 
 void gandalf_genome_random(GandalfGenome *g, int side, FmspRng *rng)
 {
-    memset(g, 0, sizeof *g);
-    g->side = side == FMSP_DEFENDER ? FMSP_DEFENDER : FMSP_ATTACKER;
-    for (int i = 0; i < N_FIELDS; i++)
-        if (fields[i].side == g->side)
-            field_randomize(g, &fields[i], rng);
+    fg_random(&schema, g, side, rng);
 }
 
 void gandalf_genome_mutate(GandalfGenome *g, FmspRng *rng, double rate, double sigma, double swap)
 {
-    GandalfGenome before = *g;
-    for (int attempt = 0; attempt < 16 && gandalf_genome_equal(g, &before); attempt++) {
-        for (int i = 0; i < N_FIELDS; i++) {
-            const Field *f = &fields[i];
-            if (f->side != g->side)
-                continue;
-            if (f->type == F_CAT) {
-                if (fmsp_rng_uniform(rng) < swap) {
-                    int n = (int)f->hi + 1, cur = (int)field_get(g, f);
-                    field_set(g, f, (cur + 1 + rng_below(rng, n - 1)) % n);
-                }
-            } else if (fmsp_rng_uniform(rng) < rate) {
-                double step = sigma * (f->hi - f->lo) * fmsp_rng_normal(rng);
-                if (f->type == F_INT && fabs(step) < 1.0)
-                    step = step < 0 ? -1.0 : 1.0;
-                field_set(g, f, field_get(g, f) + step);
-            }
-        }
-        /* a genome with few numbers may not move on numbers alone */
-        if (attempt >= 3 && gandalf_genome_equal(g, &before))
-            swap = swap > 0.1 ? swap : 0.1;
-    }
+    fg_mutate(&schema, g, rng, rate, sigma, swap);
 }
 
 void gandalf_genome_crossover(GandalfGenome *g, const GandalfGenome *donor, FmspRng *rng)
 {
-    if (donor->side != g->side)
-        return;
-    for (int grp = 0; grp < N_GROUPS; grp++) {
-        if (fmsp_rng_uniform(rng) >= 0.5)
-            continue;
-        for (int i = 0; i < N_FIELDS; i++)
-            if (fields[i].group == grp && fields[i].side == g->side)
-                field_set(g, &fields[i], field_get(donor, &fields[i]));
-    }
+    fg_crossover(&schema, g, donor, rng);
 }
 
 void gandalf_genome_novelize(GandalfGenome *g, const GandalfGenome *others, int n, FmspRng *rng)
 {
-    for (int i = 0; i < N_FIELDS; i++) {
-        const Field *f = &fields[i];
-        if (f->side != g->side)
-            continue;
-        if (f->type != F_CAT) {
-            if (fmsp_rng_uniform(rng) < 0.6)
-                field_randomize(g, f, rng);
-            continue;
-        }
-        /* prefer a choice no neighbour uses; else any other choice */
-        int count = (int)f->hi + 1, unused[16], n_unused = 0;
-        for (int v = 0; v < count && v < 16; v++) {
-            int used = 0;
-            for (int k = 0; k < n; k++)
-                used |= others[k].side == g->side && (int)field_get(&others[k], f) == v;
-            if (!used)
-                unused[n_unused++] = v;
-        }
-        if (n_unused > 0 && fmsp_rng_uniform(rng) < 0.7)
-            field_set(g, f, unused[rng_below(rng, n_unused)]);
-        else if (fmsp_rng_uniform(rng) < 0.5)
-            field_randomize(g, f, rng);
-    }
+    fg_novelize(&schema, g, others, n, rng);
 }
 
 double gandalf_genome_distance(const GandalfGenome *a, const GandalfGenome *b)
 {
-    if (a->side != b->side)
-        return 1.0;
-    double sum = 0, weight = 0;
-    for (int i = 0; i < N_FIELDS; i++) {
-        const Field *f = &fields[i];
-        if (f->side != a->side)
-            continue;
-        double x = field_get(a, f), y = field_get(b, f);
-        if (f->type == F_CAT) {
-            sum += 2.0 * (x != y);
-            weight += 2.0;
-        } else {
-            sum += fabs(x - y) / (f->hi - f->lo);
-            weight += 1.0;
-        }
-    }
-    return weight > 0 ? sum / weight : 1.0;
+    return fg_distance(&schema, a, b);
 }
 
 int gandalf_genome_equal(const GandalfGenome *a, const GandalfGenome *b)
 {
-    if (a->side != b->side)
-        return 0;
-    for (int i = 0; i < N_FIELDS; i++)
-        if (fields[i].side == a->side && field_get(a, &fields[i]) != field_get(b, &fields[i]))
-            return 0;
-    return 1;
+    return fg_equal(&schema, a, b);
 }
 
 /* ----------------------------------------------------------- text form --- */
 
-#define GENOME_TAG "fmsp-genome gandalf v1 "
-
-static const char *side_word(int side)
-{
-    return side == FMSP_DEFENDER ? "defender" : "attacker";
-}
-
 char *gandalf_genome_line(const GandalfGenome *g)
 {
-    char buf[2048];
-    size_t off = (size_t)snprintf(buf, sizeof buf, GENOME_TAG "%s:", side_word(g->side));
-    for (int i = 0; i < N_FIELDS && off < sizeof buf; i++) {
-        const Field *f = &fields[i];
-        if (f->side != g->side)
-            continue;
-        double v = field_get(g, f);
-        if (f->type == F_CAT)
-            off += (size_t)snprintf(buf + off, sizeof buf - off, " %s=%s", f->name,
-                                    f->labels[(int)v]);
-        else if (f->type == F_INT)
-            off += (size_t)snprintf(buf + off, sizeof buf - off, " %s=%d", f->name, (int)v);
-        else
-            off += (size_t)snprintf(buf + off, sizeof buf - off, " %s=%.4f", f->name, v);
-    }
-    return xstrdup(buf);
+    return fg_line(&schema, g);
 }
 
 int gandalf_genome_parse(const char *source, GandalfGenome *g)
 {
-    const char *p = source ? strstr(source, GENOME_TAG) : NULL;
-    if (!p)
-        return 0;
-    p += strlen(GENOME_TAG);
-    GandalfGenome out;
-    memset(&out, 0, sizeof out);
-    if (strncmp(p, "attacker:", 9) == 0)
-        out.side = FMSP_ATTACKER;
-    else if (strncmp(p, "defender:", 9) == 0)
-        out.side = FMSP_DEFENDER;
-    else
-        return 0;
-    size_t len = strcspn(p, "\n");
-    const char *close = strstr(p, "*/");
-    if (close && (size_t)(close - p) < len)
-        len = (size_t)(close - p);
-    if (len > 4000)
-        return 0;
-    char line[4096];
-    memcpy(line, p, len);
-    line[len] = '\0';
-    for (int i = 0; i < N_FIELDS; i++) {
-        const Field *f = &fields[i];
-        if (f->side != out.side)
-            continue;
-        char key[48];
-        snprintf(key, sizeof key, " %s=", f->name);
-        const char *k = strstr(line, key);
-        if (!k)
-            return 0;
-        k += strlen(key);
-        if (f->type == F_CAT) {
-            int found = -1;
-            for (int v = 0; v <= (int)f->hi && found < 0; v++) {
-                size_t n = strlen(f->labels[v]);
-                if (strncmp(k, f->labels[v], n) == 0 && (k[n] == ' ' || k[n] == '\0'))
-                    found = v;
-            }
-            if (found < 0)
-                return 0;
-            field_set(&out, f, found);
-        } else {
-            char *end;
-            double v = strtod(k, &end);
-            if (end == k || !isfinite(v))
-                return 0;
-            field_set(&out, f, v);
-        }
-    }
-    *g = out;
-    return 1;
+    return fg_parse(&schema, source, g);
 }
 
 /* ------------------------------------------------------- description --- */
