@@ -58,4 +58,8 @@ int fg_equal(const FgSchema *s, const void *a, const void *b);
 char *fg_line(const FgSchema *s, const void *g);
 int fg_parse(const FgSchema *s, const char *source, void *g);
 
+/* For sources without a genome line: token-set Jaccard distance over
+ * identifiers and numbers, in [0, 1]. */
+double fg_token_distance(const char *a, const char *b);
+
 #endif

@@ -44,35 +44,6 @@ const char *builtin_task_label(FmTask t)
     }
 }
 
-/* Token-set Jaccard distance over identifiers and numbers, each token hashed
- * into a 4096-bit set (collisions only make sources look closer). */
-double builtin_token_distance(const char *a, const char *b)
-{
-    unsigned char ba[512] = {0}, bb[512] = {0};
-    const char *srcs[2] = {a ? a : "", b ? b : ""};
-    unsigned char *maps[2] = {ba, bb};
-    for (int k = 0; k < 2; k++) {
-        const char *p = srcs[k];
-        while (*p) {
-            while (*p && !isalnum((unsigned char)*p) && *p != '_' && *p != '.')
-                p++;
-            uint32_t h = 2166136261u;
-            int len = 0;
-            while (isalnum((unsigned char)*p) || *p == '_' || *p == '.') {
-                h = (h ^ (unsigned char)*p++) * 16777619u;
-                len++;
-            }
-            if (len)
-                maps[k][(h >> 3) % 512] |= (unsigned char)(1u << (h & 7));
-        }
-    }
-    int inter = 0, uni = 0;
-    for (int i = 0; i < 512; i++) {
-        inter += __builtin_popcount(ba[i] & bb[i]);
-        uni += __builtin_popcount(ba[i] | bb[i]);
-    }
-    return uni ? 1.0 - (double)inter / uni : 0.0;
-}
 
 static void builtin_complete(void *state, const FmConfig *cfg, const FmRequest *req,
                              FmResponse *resp)

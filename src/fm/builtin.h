@@ -10,7 +10,4 @@
 /* "new policy", "improvement", "novelty", "repair", "judge". */
 const char *builtin_task_label(FmTask t);
 
-/* Token-set Jaccard distance over identifiers and numbers, in [0, 1]. */
-double builtin_token_distance(const char *a, const char *b);
-
 #endif

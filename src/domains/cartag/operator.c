@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "../../core/util.h"
+#include "../../core/fieldgenome.h"
 #include "../../fm/builtin.h"
 #include "genome.h"
 #include "operator.h"
@@ -50,7 +51,7 @@ static char *judge_answer(const FmHint *h)
             d = genome_distance(&cand, &other);
         } else {
             /* rescaled so the two thresholds are one */
-            d = builtin_token_distance(h->parents[0], h->parents[i]) *
+            d = fg_token_distance(h->parents[0], h->parents[i]) *
                 (JUDGE_GENOME_DISTANCE / JUDGE_TOKEN_DISTANCE);
             how = "token-set distance";
         }

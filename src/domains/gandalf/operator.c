@@ -31,7 +31,6 @@
 
 #include "../../core/fieldgenome.h"
 #include "../../core/util.h"
-#include "../../fm/builtin.h"
 
 #define OPERATOR_MAX_PARENTS 16
 /* Genome distance above which a candidate counts as interestingly new. */
@@ -398,7 +397,7 @@ char *gandalf_operator_judge(const char *const *parents, int n_parents)
             d = gandalf_genome_distance(&cand, &other);
         } else {
             /* rescaled so the two thresholds are one */
-            d = builtin_token_distance(parents[0], parents[i]) *
+            d = fg_token_distance(parents[0], parents[i]) *
                 (JUDGE_GENOME_DISTANCE / JUDGE_TOKEN_DISTANCE);
             how = "token-set distance";
         }
