@@ -459,18 +459,24 @@
                 sec.appendChild(na('run ' + str(r.name) + ' stored no per-iteration cost'));
                 return;
             }
-            var pts = {};
+            var pts = {}, model = false;
             cost.forEach(function (c) {
                 Object.keys(t).forEach(function (key) { if (isNum(c[key])) t[key] += c[key]; });
+                model = model || isNum(c.prompt_tokens) || isNum(c.cost_usd);
                 if (isNum(c.iteration)) pts[c.iteration] = (c.prompt_tokens || 0) + (c.completion_tokens || 0);
             });
+            /* the builtin operator is not a model: no tokens, no cost (as fmsp show says) */
+            if (!model) {
+                totals.push([str(r.name), int(t.calls), int(t.failed), '–', '–', 'not a model: no tokens, no cost']);
+                return;
+            }
             series.push({label: str(r.name), points: pts, colour: runColour(k)});
             totals.push([str(r.name), int(t.calls), int(t.failed), int(t.prompt_tokens), int(t.completion_tokens),
                 '$' + num(t.cost_usd, 4)]);
         });
-        if (!series.length) return;
-        sec.appendChild(h('div', {class: 'charts'}, lineChart('tokens per iteration (prompt + completion)', 'tokens', series)));
-        sec.appendChild(table('totals', ['run', 'calls', 'failed calls', 'prompt tokens', 'completion tokens', 'cost'], totals));
+        if (series.length)
+            sec.appendChild(h('div', {class: 'charts'}, lineChart('tokens per iteration (prompt + completion)', 'tokens', series)));
+        if (totals.length) sec.appendChild(table('totals', ['run', 'calls', 'failed calls', 'prompt tokens', 'completion tokens', 'cost'], totals));
     }
 
     function drawFailures() {
