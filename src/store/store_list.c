@@ -4,26 +4,36 @@
  * transcript of one pairing. Read-only; works on databases from before a
  * table existed (an empty list).
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/util.h"
 #include "store_internal.h"
 
-/* Runs `sql` and calls row() for each result row; a missing table (older
- * databases) is an empty result. */
-static FmspErr each_row(Store *s, const char *sql, const char *what,
-                        void (*row)(void *ctx, sqlite3_stmt *st), void *ctx)
+/* Runs `sql` with up to two integer parameters (bound, never printed into
+ * the text: the store's rule) and calls row() for each result row; a
+ * missing table (older databases) is an empty result. */
+static FmspErr each_row_with(Store *s, const char *sql, int n_params, int64_t p1, int64_t p2,
+                             const char *what, void (*row)(void *ctx, sqlite3_stmt *st), void *ctx)
 {
     sqlite3_stmt *st = store_prep_(s, sql);
     if (!st)
         return strstr(sqlite3_errmsg(s->db), "no such table") ? FMSP_OK : store_fail_(s, what);
+    if (n_params > 0)
+        sqlite3_bind_int64(st, 1, p1);
+    if (n_params > 1)
+        sqlite3_bind_int64(st, 2, p2);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         row(ctx, st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? FMSP_OK : store_fail_(s, what);
+}
+
+static FmspErr each_row(Store *s, const char *sql, const char *what,
+                        void (*row)(void *ctx, sqlite3_stmt *st), void *ctx)
+{
+    return each_row_with(s, sql, 0, 0, 0, what, row, ctx);
 }
 
 typedef struct Growing {
@@ -144,11 +154,8 @@ static void text_row(void *ctx, sqlite3_stmt *st)
 FmspErr store_transcript_pair(Store *s, int64_t policy_id, int64_t opponent_id, char **text)
 {
     *text = NULL;
-    char sql[160];
-    /* ids are numbers we hold, not text from the database */
-    snprintf(sql, sizeof sql,
-             "SELECT text FROM transcripts WHERE policy_id = %lld AND opponent_id = %lld "
-             "ORDER BY id",
-             (long long)policy_id, (long long)opponent_id);
-    return each_row(s, sql, "reading a transcript", text_row, text);
+    return each_row_with(s,
+                         "SELECT text FROM transcripts WHERE policy_id = ? AND opponent_id = ? "
+                         "ORDER BY id",
+                         2, policy_id, opponent_id, "reading a transcript", text_row, text);
 }
