@@ -41,6 +41,7 @@ typedef struct Run {
     StoreIterationRow *its;
     int ni;
     double *x, *y; /* per policy, NAN without a point */
+    int *ev_first, *ev_next; /* evaluations of policy i: ev_first[i], then ev_next[e]; -1 ends */
 } Run;
 
 static json_t *num(double v)
@@ -57,7 +58,25 @@ static void run_release(Run *r)
     free(r->status);
     free(r->x);
     free(r->y);
+    free(r->ev_first);
+    free(r->ev_next);
     store_close(r->db);
+}
+
+/* Policies are listed in id order (store_policy_list): binary search. */
+static int policy_index(const Run *r, int64_t id)
+{
+    int lo = 0, hi = r->np - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (r->pol[mid].id == id)
+            return mid;
+        if (r->pol[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
 }
 
 static int run_load(Run *r, const char *path, char *err, size_t errlen)
@@ -107,6 +126,17 @@ static int run_load(Run *r, const char *path, char *err, size_t errlen)
             p->embedding_dim = EMBED_DIM;
         }
     }
+    /* each policy's evaluations, in the order stored, found without a scan */
+    r->ev_first = xmalloc(sizeof(int) * ((size_t)r->np + 1));
+    r->ev_next = xmalloc(sizeof(int) * ((size_t)r->ne + 1));
+    for (int i = 0; i < r->np; i++)
+        r->ev_first[i] = -1;
+    for (int e = r->ne - 1; e >= 0; e--) {
+        int at = policy_index(r, r->ev[e].policy_id);
+        r->ev_next[e] = at >= 0 ? r->ev_first[at] : -1;
+        if (at >= 0)
+            r->ev_first[at] = e;
+    }
     r->x = xmalloc(sizeof(double) * ((size_t)r->np + 1));
     r->y = xmalloc(sizeof(double) * ((size_t)r->np + 1));
     for (int i = 0; i < r->np; i++)
@@ -114,13 +144,6 @@ static int run_load(Run *r, const char *path, char *err, size_t errlen)
     return 0;
 }
 
-static int policy_index(const Run *r, int64_t id)
-{
-    for (int i = 0; i < r->np; i++)
-        if (r->pol[i].id == id)
-            return i;
-    return -1;
-}
 
 static int valid(const StorePolicyRow *p)
 {
@@ -274,10 +297,8 @@ static json_t *policy_json(const Run *r, int i, int prompt_id)
                                                               : json_null());
     json_object_set_new(o, "prompt", prompt_id >= 0 ? json_integer(prompt_id) : json_null());
     json_t *scores = json_array();
-    for (int e = 0; e < r->ne; e++) {
+    for (int e = r->ev_first[i]; e >= 0; e = r->ev_next[e]) {
         const StoreEvalRow *ev = &r->ev[e];
-        if (ev->policy_id != p->id)
-            continue;
         int oi = policy_index(r, ev->opponent_id);
         json_t *s = json_object();
         json_object_set_new(s, "opponent", json_string(oi >= 0 && r->pol[oi].name ? r->pol[oi].name
