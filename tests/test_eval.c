@@ -7,6 +7,7 @@
 
 #include "eval/agreement.h"
 #include "eval/qd.h"
+#include "match/match.h"
 #include "eval/ratings.h"
 #include "harness.h"
 
@@ -612,6 +613,16 @@ static void line_dist(const double *x, int n, double *d, double (*f)(double))
 
 static double ident(double v) { return v; }
 
+/* Quality's interval: pair standard errors in quadrature over the count. */
+static void test_mean_of_means_ci(void)
+{
+    double ci[3] = {1.96, 1.96, 0};
+    CHECK_NEAR(stats_mean_of_means_ci(ci, 2), 1.96 * sqrt(2.0) / 2, 1e-12);
+    CHECK_NEAR(stats_mean_of_means_ci(ci, 3), 1.96 * sqrt(2.0) / 3, 1e-12);
+    CHECK_NEAR(stats_mean_of_means_ci(ci + 2, 1), 0, 1e-12);
+    CHECK(isnan(stats_mean_of_means_ci(ci, 0)));
+}
+
 static void test_agreement_hand(void)
 {
     /* 3 points, pairs (0,1), (0,2), (1,2): distances 1, 2, 3 and 3, 1, 2.
@@ -677,6 +688,7 @@ int main(void)
     RUN(test_pca_edges);
     RUN(test_qd_cells);
     RUN(test_qd_shared_bounds);
+    RUN(test_mean_of_means_ci);
     RUN(test_agreement_hand);
     RUN(test_agreement_permutation);
     return harness_done("test_eval");

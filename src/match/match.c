@@ -58,6 +58,16 @@ void stats_mean_ci(const double *v, int n, double *mean, double *ci95)
     *ci95 = t * sd / sqrt((double)n);
 }
 
+double stats_mean_of_means_ci(const double *ci95, int n)
+{
+    if (n < 1)
+        return NAN;
+    double var = 0;
+    for (int i = 0; i < n; i++)
+        var += (ci95[i] / 1.96) * (ci95[i] / 1.96);
+    return 1.96 * sqrt(var) / n;
+}
+
 int match_interrupted(void)
 {
     return interrupted != 0;

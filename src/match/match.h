@@ -101,6 +101,11 @@ int match_interrupted(void);
 /* Mean and 95% CI half-width (Student t) of n values. */
 void stats_mean_ci(const double *v, int n, double *mean, double *ci95);
 
+/* The 95% half-width of a mean of n independent means with half-widths
+ * ci95[n] (fixed opponents: each pair's standard error in quadrature, over
+ * n); NAN for n < 1. One definition for quality, eval and tournament. */
+double stats_mean_of_means_ci(const double *ci95, int n);
+
 
 /* One match of a batch played by match_play_many. */
 typedef struct MatchJob {

@@ -185,23 +185,20 @@ double tournament_pursuer_mean(const Tournament *t, int i)
     return played ? s / played : 0;
 }
 
-/* The 95% half-width of a mean over fixed opponents: the pairs' standard
- * errors in quadrature over the count (as the search's quality). */
+/* The 95% half-width of a mean over the played opponents (fixed). */
 static double mean_ci(const Tournament *t, int row, int index)
 {
-    double var = 0;
-    int played = 0;
-    int n = row ? t->n_evaders : t->n_pursuers;
+    int n = row ? t->n_evaders : t->n_pursuers, played = 0;
+    double *ci = xcalloc((size_t)n + 1, sizeof *ci);
     for (int k = 0; k < n; k++) {
         const MatchResult *r = row ? &t->results[index * t->n_evaders + k]
                                    : &t->results[k * t->n_evaders + index];
-        if (r->n > 0) {
-            double se = r->ci95[row ? 0 : 1] / 1.96;
-            var += se * se;
-            played++;
-        }
+        if (r->n > 0)
+            ci[played++] = r->ci95[row ? 0 : 1];
     }
-    return played ? 1.96 * sqrt(var) / played : 0;
+    double v = played ? stats_mean_of_means_ci(ci, played) : 0;
+    free(ci);
+    return v;
 }
 
 double tournament_pursuer_ci(const Tournament *t, int i)

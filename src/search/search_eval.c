@@ -112,17 +112,16 @@ FmspErr search_evaluate(Search *s, int side, int64_t id, const char *object, int
         if (jobs[j].trace_ctx)
             s->dom->transcript_free(jobs[j].trace_ctx);
     }
-    double sum = 0, var = 0;
+    double sum = 0;
     for (int i = 0; i < n; i++) {
         sum += scores[i];
-        var += (cis[i] / 1.96) * (cis[i] / 1.96);
         if (per_score && i < 256)
             per_score[i] = scores[i];
         if (per_ci && i < 256)
             per_ci[i] = cis[i];
     }
     quality->mean = n ? sum / n : NAN;
-    quality->ci = n ? 1.96 * sqrt(var) / n : NAN;
+    quality->ci = stats_mean_of_means_ci(cis, n);
     quality->opponents = n;
     if (detail) {
         size_t cap = 64 + (size_t)n * 80, len = 0;
