@@ -123,6 +123,10 @@ static void test_eval_table_and_json(void)
              fmsp) == 0);
     CHECK_STR_HAS(out, "1 pursuers x 2 evaders");
     CHECK_STR_HAS(out, "best pursuer: pursuer_pure_pursuit");
+    /* means carry their interval and say what they average over */
+    CHECK_STR_HAS(out, "+/- ");
+    CHECK_STR_HAS(out, "against these 2 evaders");
+    CHECK_STR_HAS(out, "means: over the opponents in the table");
     free(out);
     CHECK(sh(&out, "%s eval --episodes 3 --json - policies/baselines/cartag/pursuer_pure_pursuit.c "
                    "policies/baselines/cartag/evader_flee.c",

@@ -242,6 +242,22 @@ static void test_crossplay(void)
     CHECK_NEAR(sum[0], 1, 1e-5); /* six significant digits in the JSON */
     CHECK_NEAR(sum[1], 1, 1e-5);
     json_decref(r);
+    /* a tournament's JSON instead of playing: the same policies, its numbers */
+    CHECK(sh(&out, "%s tournament --episodes 4 --quiet --json %s/t.json %s/a.db %s", fmsp, tmp, tmp,
+             db) == 0);
+    free(out);
+    CHECK(sh(&out, "%s report %s/a.db %s --tournament %s/t.json --json %s/at.json", fmsp, tmp, db,
+             tmp, tmp) == 0);
+    free(out);
+    char *at = xasprintf("%s/at.json", tmp);
+    json_t *rt = json_load_file(at, 0, NULL);
+    json_t *xt = json_object_get(rt, "crossplay");
+    CHECK_INT(json_array_size(json_object_get(xt, "rows")), n1);
+    CHECK_INT(json_array_size(json_object_get(xt, "cols")), n2);
+    CHECK_INT(json_array_size(json_object_get(xt, "exploitability")), 4);
+    CHECK(json_is_number(json_array_get(json_array_get(json_object_get(xt, "score"), 0), 0)));
+    json_decref(rt);
+    free(at);
     /* the same tables as CSV */
     CHECK(sh(&out, "%s report %s/a.db %s --csv %s/csv --quiet", fmsp, tmp, db, tmp) == 0);
     free(out);
