@@ -297,7 +297,7 @@ static void test_real_page_in_browser(void)
              fmsp, tmp, tmp, html, js) == 0);
     free(out);
     CHECK(sh(&out, "grep -l sk-canary-report-7f3a9c %s %s; true", html, js) == 0);
-    CHECK_MSG(strstr(out, "sk-canary") == NULL, "the canary key was written to %s", out);
+    CHECK_MSG(out[0] == '\0', "the canary key was written to %s", out); /* grep -l names them */
     free(out);
     json_t *r = json_load_file(js, 0, NULL);
     char *url = xasprintf("file://%s", html);
